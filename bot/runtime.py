@@ -1,0 +1,33 @@
+"""Build the long-lived objects from the one Config: the place where wiring happens."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.config import Config
+from index.embed import Embedder
+from index.errors import DuplicateError
+from index.ingest import read_file
+from index.library import Library
+from index.models import Article
+
+log = logging.getLogger(__name__)
+
+SAMPLE_ARTICLE_ID = "sample"
+
+
+def open_library(config: Config) -> Library:
+    return Library(config.data_dir, config.chunking, config.search, Embedder(config.embedding))
+
+
+def ensure_sample_article(library: Library, config: Config) -> Article | None:
+    """Index the bundled sample article when the store is empty, so a first run has something to ask."""
+    if not config.store.sample_article or library.list_articles():
+        return None
+    document = read_file(config.path(config.store.sample_article), config.ingest)
+    try:
+        article = library.add(document, article_id=SAMPLE_ARTICLE_ID, actor="setup", title=document.title or "Putin rally amid war in Ukraine (sample)")
+    except DuplicateError:
+        return None
+    log.info("indexed the sample article as %r (%d passages)", article.id, article.passage_count)
+    return article

@@ -1,0 +1,1 @@
+"""The knowledge side of articlebot: read → clean → split → embed → store → search."""

@@ -1,0 +1,261 @@
+"""The SQLite file that is the source of truth: articles, passages, embedding cache, audit log.
+
+Every change runs in one transaction and bumps `generation`, which names the FAISS file that
+matches it; see index/vectors.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import NotFoundError
+from index.models import Article, AuditEntry, Passage
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles(
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    source_url TEXT,
+    published TEXT,
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    guild_id INTEGER,
+    added_at TEXT NOT NULL,
+    added_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS passages(
+    -- AUTOINCREMENT: an id is never reused, so a stale vector file cannot pass for a new one.
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    n INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    UNIQUE(article_id, n)
+);
+CREATE TABLE IF NOT EXISTS embeddings(
+    content_hash TEXT NOT NULL,
+    model TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY(content_hash, model)
+);
+CREATE TABLE IF NOT EXISTS audit(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    id: str
+    title: str
+    source_url: str | None
+    published: str | None
+    text: str
+    guild_id: int | None
+
+
+@dataclass(frozen=True)
+class StoredPassages:
+    """All passages in id order with their vectors: what a search index is built from."""
+
+    generation: int
+    passages: list[Passage]
+    titles: dict[str, str]
+    guild_ids: dict[str, int | None]
+    vectors: np.ndarray
+
+
+class Store:
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+            db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', '0')")
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # One short-lived connection per operation: safe from any thread, and a transaction
+        # that raises is rolled back as a whole.
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            db.execute("PRAGMA foreign_keys=ON")
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def generation(self) -> int:
+        with self._connect() as db:
+            return int(db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+
+    @staticmethod
+    def _bump(db: sqlite3.Connection) -> None:
+        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+
+    @staticmethod
+    def _audit(db: sqlite3.Connection, actor: str, action: str, article_id: str, detail: str) -> None:
+        db.execute(
+            "INSERT INTO audit(at, actor, action, article_id, detail) VALUES (?, ?, ?, ?, ?)",
+            (utc_now(), actor, action, article_id, detail),
+        )
+
+    # -- reads -----------------------------------------------------------------------------
+
+    _ARTICLE_COLUMNS = "a.id, a.title, a.source_url, a.published, a.added_at, a.added_by, a.guild_id"
+
+    def _article_rows(self, where: str = "", args: tuple = ()) -> list[Article]:
+        with self._connect() as db:
+            rows = db.execute(
+                f"SELECT {self._ARTICLE_COLUMNS}, (SELECT COUNT(*) FROM passages p WHERE p.article_id = a.id) "
+                f"FROM articles a {where} ORDER BY a.rowid",
+                args,
+            ).fetchall()
+        return [Article(*row) for row in rows]
+
+    def list_articles(self) -> list[Article]:
+        return self._article_rows()
+
+    def get_article(self, article_id: str) -> Article:
+        rows = self._article_rows("WHERE a.id = ?", (article_id,))
+        if not rows:
+            raise NotFoundError(article_id)
+        return rows[0]
+
+    def article_text(self, article_id: str) -> str:
+        with self._connect() as db:
+            row = db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(article_id)
+        return row[0]
+
+    def find_by_content(self, text: str) -> str | None:
+        with self._connect() as db:
+            row = db.execute("SELECT id FROM articles WHERE content_hash = ?", (content_hash(text),)).fetchone()
+        return row[0] if row else None
+
+    def article_ids(self) -> set[str]:
+        with self._connect() as db:
+            return {row[0] for row in db.execute("SELECT id FROM articles")}
+
+    def cached_vectors(self, hashes: list[str], model: str) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._connect() as db:
+            for i in range(0, len(hashes), 500):
+                batch = hashes[i : i + 500]
+                marks = ",".join("?" * len(batch))
+                for h, blob in db.execute(
+                    f"SELECT content_hash, vector FROM embeddings WHERE model = ? AND content_hash IN ({marks})",
+                    (model, *batch),
+                ):
+                    found[h] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def load_passages(self, model: str) -> StoredPassages:
+        with self._connect() as db:
+            generation = int(db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+            rows = db.execute(
+                "SELECT p.article_id, p.n, p.text, p.start, p.end, e.vector FROM passages p "
+                "LEFT JOIN embeddings e ON e.content_hash = p.content_hash AND e.model = ? ORDER BY p.id",
+                (model,),
+            ).fetchall()
+            articles = db.execute("SELECT id, title, guild_id FROM articles").fetchall()
+        missing = [f"{r[0]}#{r[1]}" for r in rows if r[5] is None]
+        if missing:
+            raise RuntimeError(f"passages without a {model} vector: {missing[:5]}; run `articlebot index rebuild`")
+        passages = [Passage(article_id=r[0], n=r[1], text=r[2], start=r[3], end=r[4]) for r in rows]
+        vectors = (
+            np.vstack([np.frombuffer(r[5], dtype=np.float32) for r in rows]) if rows else np.zeros((0, 0), np.float32)
+        )
+        return StoredPassages(
+            generation=generation,
+            passages=passages,
+            titles={a[0]: a[1] for a in articles},
+            guild_ids={a[0]: a[2] for a in articles},
+            vectors=vectors,
+        )
+
+    def audit_log(self, limit: int = 100) -> list[AuditEntry]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT at, actor, action, article_id, detail FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [AuditEntry(*row) for row in rows]
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def put_article(
+        self,
+        article: NewArticle,
+        passages: list[Passage],
+        vectors: dict[str, np.ndarray],
+        model: str,
+        actor: str,
+        action: str,
+        replace: bool = False,
+    ) -> None:
+        """Insert (or, with `replace`, swap in) an article with its passages, in one transaction."""
+        with self._connect() as db:
+            if replace:
+                db.execute("DELETE FROM passages WHERE article_id = ?", (article.id,))
+            sql = (
+                "INSERT INTO articles(id, title, source_url, published, text, content_hash, guild_id, added_at, added_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            )
+            if replace:
+                # Updated in place, so the article keeps its rowid (list order) and added_at.
+                sql += (
+                    " ON CONFLICT(id) DO UPDATE SET title=excluded.title, source_url=excluded.source_url, "
+                    "published=excluded.published, text=excluded.text, content_hash=excluded.content_hash"
+                )
+            db.execute(
+                sql,
+                (article.id, article.title, article.source_url, article.published, article.text,
+                 content_hash(article.text), article.guild_id, utc_now(), actor),
+            )
+            db.executemany(
+                "INSERT INTO passages(article_id, n, start, end, text, content_hash) VALUES (?, ?, ?, ?, ?, ?)",
+                [(p.article_id, p.n, p.start, p.end, p.text, content_hash(p.text)) for p in passages],
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO embeddings(content_hash, model, vector) VALUES (?, ?, ?)",
+                [(h, model, v.astype(np.float32).tobytes()) for h, v in vectors.items()],
+            )
+            self._audit(db, actor, action, article.id, f"{len(passages)} passages; title={article.title!r}")
+            self._bump(db)
+
+    def delete_article(self, article_id: str, actor: str) -> None:
+        with self._connect() as db:
+            cur = db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            if cur.rowcount == 0:
+                raise NotFoundError(article_id)
+            self._audit(db, actor, "remove", article_id, "")
+            self._bump(db)

@@ -1,0 +1,73 @@
+"""FAISS index files: chosen by corpus size, written beside the old one and swapped in by rename.
+
+The file for store generation G is `vectors.G.faiss`. A loader that finds no file for the
+store's current generation (a crash between the SQLite commit and the rename) rebuilds it
+from the vectors kept in SQLite, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def build_faiss(vectors: np.ndarray, flat_max: int, hnsw_m: int, hnsw_ef_search: int) -> faiss.Index:
+    """Exact inner product up to `flat_max` vectors; HNSW above, where exact search gets slow."""
+    count, dim = vectors.shape
+    if count <= flat_max:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = max(40, hnsw_m * 2)
+        index.hnsw.efSearch = hnsw_ef_search
+    if count:
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def index_path(data_dir: Path, generation: int) -> Path:
+    return data_dir / f"vectors.{generation}.faiss"
+
+
+def write_index_atomically(index: faiss.Index, data_dir: Path, generation: int) -> Path:
+    final = index_path(data_dir, generation)
+    tmp = final.with_suffix(".faiss.tmp")
+    faiss.write_index(index, str(tmp))
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, final)
+    dir_fd = os.open(data_dir, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    _remove_other_generations(data_dir, keep=final)
+    return final
+
+
+def _remove_other_generations(data_dir: Path, keep: Path) -> None:
+    for path in data_dir.glob("vectors.*.faiss*"):
+        if path != keep:
+            path.unlink(missing_ok=True)
+
+
+def read_index(data_dir: Path, generation: int, expected_count: int, dim: int) -> faiss.Index | None:
+    """The index file for `generation`, or None when it is missing or does not match the store."""
+    path = index_path(data_dir, generation)
+    if not path.exists():
+        return None
+    try:
+        index = faiss.read_index(str(path))
+    except RuntimeError as exc:
+        log.warning("unreadable vector file %s (%s); rebuilding it", path, exc)
+        return None
+    if index.ntotal != expected_count or (expected_count and index.d != dim):
+        log.warning("vector file %s holds %d vectors, the store %d; rebuilding it", path, index.ntotal, expected_count)
+        return None
+    return index

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config, StoreConfig
+from index.chunk import ChunkingConfig
+from index.embed import EmbeddingConfig, Embedder
+from index.ingest_config import IngestConfig
+from index.library import Library
+from index.search import SearchConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "samples" / "seed-article.txt"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real all-MiniLM-L6-v2, loaded once per test session (about 6 s)."""
+    model = Embedder(EmbeddingConfig(threads=1))
+    model.embed_query("warm up")
+    return model
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return Config(
+        base_dir=tmp_path,
+        store=StoreConfig(data_dir="data", sample_article=str(SAMPLE)),
+        ingest=IngestConfig(allowed_hosts=("127.0.0.1",)),
+        chunking=ChunkingConfig(),
+        embedding=EmbeddingConfig(threads=1),
+        search=SearchConfig(),
+    )
+
+
+@pytest.fixture
+def library(config: Config, embedder: Embedder) -> Library:
+    return Library(config.data_dir, config.chunking, config.search, embedder)
+
+
+@pytest.fixture
+def sample_text() -> str:
+    return SAMPLE.read_text(encoding="utf-8")
+
+
+@dataclass
+class Route:
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LocalSite:
+    """A real HTTP server on 127.0.0.1 whose pages a test defines."""
+
+    base: str
+    routes: dict[str, Route]
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+@pytest.fixture
+def site() -> Iterator[LocalSite]:
+    routes: dict[str, Route] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            route = routes.get(self.path)
+            if route is None:
+                self.send_error(404)
+                return
+            self.send_response(route.status)
+            self.send_header("Content-Type", route.content_type)
+            self.send_header("Content-Length", str(len(route.body)))
+            for key, value in route.headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(route.body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LocalSite(f"http://127.0.0.1:{server.server_address[1]}", routes)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import cli
+from index.library import Library
+
+from .conftest import ROOT, SAMPLE
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def run(config, embedder, monkeypatch, capsys):
+    """Run `articlebot ARGS` in-process against the test's data dir, reusing the loaded model."""
+    monkeypatch.setattr(cli, "load_config", lambda path: config)
+    monkeypatch.setattr(cli, "open_library", lambda cfg: Library(cfg.data_dir, cfg.chunking, cfg.search, embedder))
+
+    def invoke(*args: str, stdin: bytes = b"") -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        code = cli.main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke
+
+
+def test_add_list_search_remove(run, tmp_path: Path):
+    code, out, _ = run("index", "add", str(SAMPLE), "--id", "sample", "--title", "Putin rally")
+    assert code == 0 and out.startswith("added sample")
+    code, out, _ = run("index", "add", "-", "--title", "Budget", stdin=b"The council approved the budget on Tuesday after a long debate.")
+    assert code == 0 and "added budget" in out
+
+    code, out, _ = run("index", "list", "--json")
+    assert [json.loads(line)["id"] for line in out.splitlines()] == ["sample", "budget"]
+
+    code, out, _ = run("search", "--json", "-k", "2", "How many people have fled Ukraine?", "Which Kyiv neighbourhood was hit?")
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert first["query"] == "How many people have fled Ukraine?"
+    assert "3.27 million" in first["passages"][0]["text"]
+    assert first["passages"][0]["article"] == "sample" and isinstance(first["passages"][0]["passage"], int)
+    assert "Podil" in second["passages"][0]["text"] and len(second["passages"]) == 2
+
+    code, out, _ = run("search", "--article", "budget", "Kyiv")
+    assert code == 0 and "sample" not in out
+
+    code, out, _ = run("index", "remove", "budget")
+    assert code == 0 and "removed budget" in out
+    code, out, _ = run("index", "audit")
+    assert [line.split()[2] for line in out.splitlines()] == ["remove", "add", "add"]
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (("index", "add", "/no/such/file.txt"), b"", "no such file"),
+        (("index", "add", "-"), b"  \n ", "empty"),
+        (("index", "add", "-"), bytes(range(256)) * 8, "binary"),
+        (("index", "add", "http://127.0.0.1:9/"), b"", "could not fetch"),
+        (("index", "remove", "nope"), b"", "no article with id 'nope'"),
+        (("search", "--article", "nope", "x"), b"", "no article with id 'nope'"),
+        (("index", "add", str(SAMPLE), "--id", "Bad Id!"), b"", "not allowed"),
+    ],
+)
+def test_bad_input_exits_2_and_changes_nothing(run, library, args, stdin, message):
+    code, _, _ = run("index", "add", str(SAMPLE), "--id", "sample")
+    generation = library.store.generation()
+    code, out, err = run(*args, stdin=stdin)
+    assert code == 2
+    assert err.count("\n") == 1 and message in err and err.startswith("articlebot: error:")
+    assert library.store.generation() == generation
+
+
+def test_console_script_runs_offline(tmp_path: Path):
+    """The installed `articlebot` entry point, in a real subprocess with the hub switched off."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[store]\ndata_dir = "{tmp_path / "data"}"\n')
+    exe = Path(sys.executable).parent / "articlebot"
+    env = {"ARTICLEBOT_CONFIG": str(config), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    added = subprocess.run([exe, "index", "add", str(SAMPLE)], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert added.returncode == 0, added.stderr
+    found = subprocess.run([exe, "search", "How many people have fled Ukraine?"], capture_output=True, text=True, env=env)
+    assert found.returncode == 0, found.stderr
+    assert "3.27 million" in found.stdout.split("2. ")[0]

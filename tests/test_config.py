@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config, load_config, parse_config
+from index.config_errors import ConfigError
+from index.search import SearchConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_shipped_config_matches_the_defaults():
+    loaded = load_config(ROOT / "config.toml")
+    assert loaded == Config(base_dir=ROOT)
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"search": {"k": 0}}, "search.k"),
+        ({"search": {"k": "five"}}, "search.k"),
+        ({"search": {"colour": 1}}, "search.colour"),
+        ({"chunking": {"min_words": 100, "max_words": 120}}, "chunking.max_words"),
+        ({"ingest": {"allowed_hosts": "localhost"}}, "ingest.allowed_hosts"),
+        ({"embeddings": {}}, "[embeddings]"),
+    ],
+)
+def test_bad_values_name_the_key(data, key):
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, Path("."))
+    assert info.value.key == key
+    assert key in str(info.value)
+
+
+def test_relative_paths_resolve_against_the_config_file(tmp_path: Path):
+    path = tmp_path / "c.toml"
+    path.write_text('[store]\ndata_dir = "d"\n[search]\nk = 3\ndense_weight = 2\n')
+    config = load_config(path)
+    assert config.data_dir == tmp_path / "d"
+    assert config.search == SearchConfig(k=3, dense_weight=2.0)
+
+
+def test_missing_explicit_config_is_an_error(tmp_path: Path):
+    with pytest.raises(ConfigError, match="existing TOML"):
+        load_config(tmp_path / "nope.toml")

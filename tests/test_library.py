@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from index import library as library_module
+from index.clean import clean_text
+from index.errors import DuplicateError, NotFoundError
+from index.library import Library
+from index.models import Document
+from index.vectors import index_path
+
+pytestmark = pytest.mark.slow
+
+OTHER = Document(
+    text=(
+        "The city council approved a new budget for public libraries on Tuesday. The plan adds "
+        "funding for longer opening hours and two new branches in the eastern districts.\n\n"
+        "Council members said the libraries had seen record visitor numbers last year, with "
+        "children's reading programmes growing fastest."
+    ),
+    title="Council funds libraries",
+    source_url="https://example.org/libraries",
+)
+
+
+def add_sample(library: Library, sample_text: str):
+    return library.add(Document(text=clean_text(sample_text)), article_id="sample", title="Sample")
+
+
+def reopen(library: Library) -> Library:
+    return Library(library.data_dir, library.chunking, library.search_config, library.embedder)
+
+
+def test_sample_article_ranking(library, sample_text):
+    add_sample(library, sample_text)
+    podil = library.search("Which Kyiv neighbourhood was hit?")[0]
+    assert "Podil" in podil.passage.text
+    fled = library.search("How many people have fled Ukraine?")[0]
+    assert "3.27 million" in fled.passage.text
+
+
+def test_round_trip_spans_and_metadata(library, sample_text):
+    article = add_sample(library, sample_text)
+    other = library.add(OTHER, actor="alice", guild_id=42)
+    assert other.id == "council-funds-libraries"
+    assert other.source_url == OTHER.source_url and other.guild_id == 42 and other.added_by == "alice"
+
+    fresh = reopen(library)
+    assert [a.id for a in fresh.list_articles()] == ["sample", "council-funds-libraries"]
+    text = fresh.store.article_text("sample")
+    stored = fresh.store.load_passages(fresh.embedder.model_id)
+    assert len(stored.passages) == article.passage_count + other.passage_count
+    for p in stored.passages:
+        source = fresh.store.article_text(p.article_id)
+        assert source[p.start : p.end] == p.text
+    assert [p.n for p in stored.passages if p.article_id == "sample"] == list(range(1, article.passage_count + 1))
+    assert text == clean_text(sample_text)
+
+
+def test_search_scoped_to_articles(library, sample_text):
+    add_sample(library, sample_text)
+    library.add(OTHER)
+    hits = library.search("library opening hours", k=3, article_ids=["sample"])
+    assert hits and all(h.passage.article_id == "sample" for h in hits)
+    assert library.search("library opening hours", k=1)[0].passage.article_id == "council-funds-libraries"
+    assert library.search("anything", article_ids=["no-such-article"]) == []
+
+
+def test_reindex_unchanged_text_embeds_nothing(library, sample_text, monkeypatch):
+    add_sample(library, sample_text)
+    calls = []
+    original = library.embedder.embed_passages
+    monkeypatch.setattr(library.embedder, "embed_passages", lambda texts, progress=False: calls.append(len(texts)) or original(texts))
+    library.reindex("sample")
+    library.rebuild()
+    assert calls == [0, 0]
+    assert "Podil" in library.search("Which Kyiv neighbourhood was hit?")[0].passage.text
+
+
+def test_remove_removes_vectors(library, sample_text):
+    add_sample(library, sample_text)
+    library.add(OTHER)
+    library.remove("sample", actor="bob")
+    assert [a.id for a in library.list_articles()] == ["council-funds-libraries"]
+    snap = reopen(library).snapshot()
+    assert snap.index.vectors.ntotal == len(snap.index) == library.get_article("council-funds-libraries").passage_count
+    assert all(h.passage.article_id != "sample" for h in library.search("Podil Kyiv", k=10))
+    audit = library.store.audit_log()
+    assert (audit[0].actor, audit[0].action, audit[0].article_id) == ("bob", "remove", "sample")
+
+
+def test_errors_change_nothing(library, sample_text):
+    add_sample(library, sample_text)
+    generation = library.store.generation()
+    with pytest.raises(DuplicateError):
+        library.add(OTHER, article_id="sample")
+    with pytest.raises(DuplicateError, match="already indexed as article 'sample'"):
+        library.add(Document(text=clean_text(sample_text)))
+    with pytest.raises(NotFoundError):
+        library.remove("nope")
+    assert library.store.generation() == generation
+    assert len(library.list_articles()) == 1
+
+
+def test_crash_before_swap_keeps_a_loadable_index(library, sample_text, monkeypatch):
+    add_sample(library, sample_text)
+    before = library.store.generation()
+
+    def crash(index, data_dir, generation):
+        # Die after the new file is half-written beside the old one, before the rename.
+        (data_dir / f"vectors.{generation}.faiss.tmp").write_bytes(b"partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(library_module, "write_index_atomically", crash)
+    with pytest.raises(KeyboardInterrupt):
+        library.add(OTHER)
+    monkeypatch.undo()
+
+    # The process that crashed still serves its old snapshot...
+    assert library._snapshot is not None and library._snapshot.generation == before
+    # ...and a restart finds SQLite ahead of the vector file and rebuilds it from stored vectors.
+    fresh = reopen(library)
+    assert fresh.search("library opening hours", k=1)[0].passage.article_id == "council-funds-libraries"
+    assert index_path(fresh.data_dir, fresh.store.generation()).exists()
+    assert not list(fresh.data_dir.glob("*.tmp"))
+
+
+def test_corrupt_vector_file_is_rebuilt(library, sample_text):
+    add_sample(library, sample_text)
+    index_path(library.data_dir, library.store.generation()).write_bytes(b"garbage")
+    assert "Podil" in reopen(library).search("Which Kyiv neighbourhood was hit?")[0].passage.text
+
+
+def test_sqlite_uses_wal(library, sample_text):
+    add_sample(library, sample_text)
+    with sqlite3.connect(library.store.path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
