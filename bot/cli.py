@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
 import sys
 import textwrap
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.answer import Answer, Answerer, QuestionError, Turn
 from bot.config import Config, load_config
-from bot.runtime import ensure_sample_article, open_library
+from bot.llm_models import ModelUnavailable
+from bot.runtime import ensure_sample_article, open_answerer, open_library
+from bot.terminal import answer_json, format_answer
 from index.config_errors import ConfigError
 from index.errors import DuplicateError, IngestError, NotFoundError
 from index.ingest import read_source
@@ -22,7 +27,7 @@ from index.models import Article, SearchHit
 log = logging.getLogger(__name__)
 
 EXIT_USAGE = 2
-USER_ERRORS = (IngestError, NotFoundError, DuplicateError, ConfigError)
+USER_ERRORS = (IngestError, NotFoundError, DuplicateError, ConfigError, QuestionError, ModelUnavailable)
 
 
 def _print_article(article: Article, verb: str = "") -> None:
@@ -109,24 +114,102 @@ def cmd_search(args: argparse.Namespace, config: Config, library: Library) -> in
     return 0
 
 
-def _terminal_search(library: Library) -> int:
-    print("articlebot: type a question to search the indexed articles (Ctrl-D to quit).")
-    while True:
-        try:
-            query = input("search> ").strip()
-        except EOFError:
+async def _ask_one(answerer: Answerer, question: str, scope: list[str] | None, stream: bool,
+                   history: list[Turn] | None = None) -> Answer:
+    printed = False
+
+    def show(sentence: str) -> None:
+        nonlocal printed
+        print(sentence, end=" ", flush=True)
+        printed = True
+
+    answer = await answerer.answer(question, scope, history or [], on_sentence=show if stream else None)
+    if printed:
+        print()
+    print(format_answer(answer, include_text=not printed or answer.mode != "llm"))
+    return answer
+
+
+def cmd_ask(args: argparse.Namespace, config: Config, library: Library) -> int:
+    scope = _check_article(library, args.article)
+    answerer = open_answerer(config, library)
+
+    async def run() -> None:
+        if args.json:
+            answer = await answerer.answer(" ".join(args.question), scope)
+            print(json.dumps(answer_json(answer), ensure_ascii=False))
+        else:
+            await _ask_one(answerer, " ".join(args.question), scope, stream=not args.no_stream)
+
+    try:
+        asyncio.run(run())
+    finally:
+        answerer.llm.stop()
+    return 0
+
+
+def _chat(answerer: Answerer, scope: list[str] | None) -> int:
+    """A REPL: follow-ups are rewritten with the conversation for retrieval; the original is answered."""
+    print("articlebot chat: ask about the indexed articles. Empty line or Ctrl-D quits; /new forgets the conversation.")
+    history: list[Turn] = []
+
+    async def loop() -> None:
+        await answerer.warm(scope)
+        while True:
+            try:
+                question = (await asyncio.to_thread(input, "you> ")).strip()
+            except EOFError:
+                print()
+                return
+            if not question:
+                return
+            if question == "/new":
+                history.clear()
+                continue
+            try:
+                answer = await _ask_one(answerer, question, scope, stream=True, history=history)
+            except QuestionError as exc:
+                print(f"articlebot: {exc}")
+                continue
+            history.append(Turn(question, answer.text))
             print()
-            return 0
-        if query:
-            _print_hits(query, library.search(query))
+
+    try:
+        asyncio.run(loop())
+    finally:
+        answerer.llm.stop()
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, config: Config, library: Library) -> int:
+    return _chat(open_answerer(config, library), _check_article(library, args.article))
+
+
+def cmd_llm_serve(args: argparse.Namespace, config: Config, library: Library) -> int:
+    if not config.llm.is_local:
+        print(f"articlebot: llm.base_url is {config.llm.base_url}; there is no local server to run", file=sys.stderr)
+        return EXIT_USAGE
+    client = open_answerer(config, library).llm
+    client.start()
+    assert client.server is not None
+    print(f"serving {config.llm.model} at {client.server.base_url} (API key in this process only); Ctrl-C stops it")
+    try:
+        while True:
+            time.sleep(1)
+            client.server.ensure_running()  # the supervisor: a crashed server comes back
+    except KeyboardInterrupt:
+        pass
+    finally:
+        client.stop()
+    return 0
 
 
 def cmd_run(args: argparse.Namespace, config: Config, library: Library) -> int:
     ensure_sample_article(library, config)
     if os.environ.get("DISCORD_TOKEN"):
         print("articlebot: DISCORD_TOKEN is set, but the Discord front end is not built yet; "
-              "starting the terminal search instead.", file=sys.stderr)
-    return _terminal_search(library)
+              "starting the terminal chat instead.", file=sys.stderr)
+    return _chat(open_answerer(config, library), None)
 
 
 # -- parser -----------------------------------------------------------------------------------
@@ -172,6 +255,22 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="one JSON object per line per query")
     search.add_argument("queries", nargs="+", metavar="QUERY")
     search.set_defaults(run=cmd_search)
+
+    ask = commands.add_parser("ask", help="answer one question with checked citations")
+    ask.add_argument("--article", help="answer from this article id only")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--no-stream", action="store_true", help="print the answer when it is complete")
+    ask.add_argument("question", nargs="+", metavar="QUESTION")
+    ask.set_defaults(run=cmd_ask)
+
+    chat = commands.add_parser("chat", help="ask questions in a conversation (follow-ups understood)")
+    chat.add_argument("--article", help="answer from this article id only")
+    chat.set_defaults(run=cmd_chat)
+
+    llm = commands.add_parser("llm", help="the local LLM server")
+    llm_commands = llm.add_subparsers(dest="llm_command", required=True, metavar="ACTION")
+    serve = llm_commands.add_parser("serve", help="run the local llama.cpp server alone (until Ctrl-C)")
+    serve.set_defaults(run=cmd_llm_serve)
 
     run = commands.add_parser("run", help="index the sample article if the store is empty, then start the bot")
     run.set_defaults(run=cmd_run)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.answer_config import AnswerConfig
+from bot.llm_config import LLMConfig
 from index.chunk import ChunkingConfig
 from index.config_errors import ConfigError, require
 from index.embed import EmbeddingConfig
@@ -42,6 +44,8 @@ class Config:
     chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    llm: LLMConfig = field(default_factory=LLMConfig)
+    answer: AnswerConfig = field(default_factory=AnswerConfig)
 
     def path(self, value: str) -> Path:
         """Relative paths in the config are relative to the config file's folder."""
@@ -51,6 +55,11 @@ class Config:
     @property
     def data_dir(self) -> Path:
         return self.path(self.store.data_dir)
+
+    @property
+    def models_dir(self) -> Path:
+        """Where GGUF files assembled from package parts are kept."""
+        return self.data_dir / "models"
 
 
 def _type_name(tp: Any) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from bot.answer import Answerer
 from bot.config import Config
+from bot.llm import LLMClient
 from index.embed import Embedder
 from index.errors import DuplicateError
 from index.ingest import read_file
@@ -18,6 +20,10 @@ SAMPLE_ARTICLE_ID = "sample"
 
 def open_library(config: Config) -> Library:
     return Library(config.data_dir, config.chunking, config.search, Embedder(config.embedding))
+
+
+def open_answerer(config: Config, library: Library) -> Answerer:
+    return Answerer(library, LLMClient(config.llm, config.models_dir), config.answer)
 
 
 def ensure_sample_article(library: Library, config: Config) -> Article | None:

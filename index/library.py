@@ -111,6 +111,11 @@ class Library:
     def get_article(self, article_id: str) -> Article:
         return self.store.get_article(article_id)
 
+    def passages_of(self, article_ids: Collection[str] | None = None) -> list[Passage]:
+        """Passages in article order then passage order; all of them when `article_ids` is None."""
+        passages = self.snapshot().index.passages
+        return passages if article_ids is None else [p for p in passages if p.article_id in article_ids]
+
     def search(self, query: str, k: int | None = None, article_ids: Collection[str] | None = None) -> list[SearchHit]:
         snap = self.snapshot()
         if not len(snap.index):

