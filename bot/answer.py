@@ -230,7 +230,9 @@ class Answerer:
         return {k: round(v, 4) for k, v in timings.items()}
 
     async def warm(self, article_ids: Collection[str] | None = None) -> None:
-        """Send the whole-article prefix once so the server caches it before the first real question."""
+        """Load the embedding model and send the whole-article prefix once, so the server caches
+        it before the first real question."""
+        await asyncio.to_thread(self.library.embedder.embed_query, "warm-up")
         context = self.choose_context([], article_ids, "warm-up")
         if not context.whole_article:
             return
