@@ -41,6 +41,7 @@ class Citation:
     passage: int
     text: str
     source_url: str | None
+    quote: str = ""  # the passage's sentence that best matches what was cited, for excerpts
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,13 @@ OnSentence = Callable[[str], Awaitable[None] | None]
 class Context:
     passages: list[Passage]
     whole_article: bool
+
+
+def best_sentence(passage: str, claim: str) -> str:
+    """The sentence of `passage` sharing most words with `claim` (the first one when none do)."""
+    wanted = content_tokens(claim)
+    sentences = [passage[s.start : s.end] for s in split_sentences(passage)] or [passage]
+    return max(sentences, key=lambda s: len(wanted & content_tokens(s)))
 
 
 class Answerer:
@@ -105,12 +113,13 @@ class Answerer:
         texts = fit_passages([h.passage.text for h in hits], budget)
         return Context([h.passage for h in hits[: len(texts)]], whole_article=False)
 
-    def _citation(self, n: int, passage: Passage) -> Citation:
+    def _citation(self, n: int, passage: Passage, claim: str = "") -> Citation:
         article = self.library.get_article(passage.article_id)
-        return Citation(n, passage.article_id, article.title, passage.n, passage.text, article.source_url)
+        return Citation(n, passage.article_id, article.title, passage.n, passage.text, article.source_url,
+                        best_sentence(passage.text, claim))
 
     def _refusal(self, question: str, hits: list[SearchHit], timings: dict[str, float], notice: str | None = None) -> Answer:
-        related = [self._citation(i, h.passage) for i, h in enumerate(hits[: self.config.related_passages], start=1)]
+        related = [self._citation(i, h.passage, question) for i, h in enumerate(hits[: self.config.related_passages], start=1)]
         return Answer(question, REFUSAL, True, "refusal", [], related, notice, timings)
 
     async def rewrite(self, history: Sequence[Turn], question: str) -> str:
@@ -146,7 +155,7 @@ class Answerer:
         for _, _, sentence, passage in best:
             numbers = [c.n for c in citations if c.article_id == passage.article_id and c.passage == passage.n]
             if not numbers:
-                citations.append(self._citation(len(citations) + 1, passage))
+                citations.append(self._citation(len(citations) + 1, passage, sentence))
                 numbers = [len(citations)]
             parts.append(f"“{sentence}” [{numbers[0]}]")
         return Answer(question, " ".join(parts), False, "quote", citations, [], LLM_DOWN_NOTICE, timings)
@@ -188,7 +197,10 @@ class Answerer:
             return self.quote_answer(question, hits, self._finish(timings, start))
         if not rendered or not answers_question(question, [s.text for s in checker.kept]):
             return self._refusal(question, hits, self._finish(timings, start))
-        citations = [self._citation(i, context.passages[n - 1]) for i, n in enumerate(checker.used, start=1)]
+        citations = [
+            self._citation(i, context.passages[n - 1], " ".join(s.text for s in checker.kept if n in s.sources))
+            for i, n in enumerate(checker.used, start=1)
+        ]
         return Answer(question, " ".join(rendered), False, "llm", citations, [], None, self._finish(timings, start))
 
     async def _stream_checked(

@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.answer import Answer, Answerer, QuestionError, Turn
 from bot.config import Config, load_config
 from bot.llm_models import ModelUnavailable
-from bot.runtime import ensure_sample_article, open_answerer, open_library
+from bot.runtime import ensure_sample_article, open_answerer, open_library, open_services
 from bot.terminal import answer_json, format_answer
 from index.config_errors import ConfigError
 from index.errors import DuplicateError, IngestError, NotFoundError
@@ -206,10 +206,32 @@ def cmd_llm_serve(args: argparse.Namespace, config: Config, library: Library) ->
 
 def cmd_run(args: argparse.Namespace, config: Config, library: Library) -> int:
     ensure_sample_article(library, config)
-    if os.environ.get("DISCORD_TOKEN"):
-        print("articlebot: DISCORD_TOKEN is set, but the Discord front end is not built yet; "
-              "starting the terminal chat instead.", file=sys.stderr)
-    return _chat(open_answerer(config, library), None)
+    token = os.environ.get(config.discord.token_env, "").strip()
+    if not token:
+        print(f"articlebot: no {config.discord.token_env} set; starting the terminal chat instead of Discord.", file=sys.stderr)
+        return _chat(open_answerer(config, library), None)
+    return _discord(config, library, token)
+
+
+def _discord(config: Config, library: Library, token: str) -> int:
+    import aiohttp
+    import discord
+
+    from bot.discord_bot import run_discord
+
+    services = open_services(config, library)
+    try:
+        asyncio.run(run_discord(services, token))
+    except discord.LoginFailure:
+        print(f"articlebot: error: Discord rejected the token in {config.discord.token_env}; "
+              "copy it again from the Developer Portal (Bot → Reset Token)", file=sys.stderr)
+        return EXIT_USAGE
+    except (OSError, aiohttp.ClientError) as exc:
+        print(f"articlebot: error: could not reach Discord ({exc.__class__.__name__}); check the network", file=sys.stderr)
+        return 1
+    finally:
+        services.answerer.llm.stop()
+    return 0
 
 
 # -- parser -----------------------------------------------------------------------------------

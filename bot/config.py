@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.answer_config import AnswerConfig
+from bot.discord_config import DiscordConfig
 from bot.llm_config import LLMConfig
 from index.chunk import ChunkingConfig
 from index.config_errors import ConfigError, require
@@ -46,6 +47,7 @@ class Config:
     search: SearchConfig = field(default_factory=SearchConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
     answer: AnswerConfig = field(default_factory=AnswerConfig)
+    discord: DiscordConfig = field(default_factory=DiscordConfig)
 
     def path(self, value: str) -> Path:
         """Relative paths in the config are relative to the config file's folder."""

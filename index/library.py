@@ -111,6 +111,10 @@ class Library:
     def get_article(self, article_id: str) -> Article:
         return self.store.get_article(article_id)
 
+    def articles_for_guild(self, guild_id: int, global_ids: Collection[str] = ()) -> list[Article]:
+        """The articles a guild may see: its own plus those marked global."""
+        return [a for a in self.store.list_articles() if a.guild_id == guild_id or a.id in global_ids]
+
     def passages_of(self, article_ids: Collection[str] | None = None) -> list[Passage]:
         """Passages in article order then passage order; all of them when `article_ids` is None."""
         passages = self.snapshot().index.passages

@@ -60,6 +60,11 @@ CREATE TABLE IF NOT EXISTS audit(
     detail TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS channel_articles(
+    channel_id INTEGER PRIMARY KEY,
+    guild_id INTEGER NOT NULL,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE
+);
 """
 
 
@@ -203,6 +208,11 @@ class Store:
             vectors=vectors,
         )
 
+    def channel_article(self, channel_id: int) -> str | None:
+        with self._connect() as db:
+            row = db.execute("SELECT article_id FROM channel_articles WHERE channel_id = ?", (channel_id,)).fetchone()
+        return row[0] if row else None
+
     def audit_log(self, limit: int = 100) -> list[AuditEntry]:
         with self._connect() as db:
             rows = db.execute(
@@ -251,6 +261,15 @@ class Store:
             )
             self._audit(db, actor, action, article.id, f"{len(passages)} passages; title={article.title!r}")
             self._bump(db)
+
+    def set_channel_article(self, channel_id: int, guild_id: int, article_id: str, actor: str) -> None:
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO channel_articles(channel_id, guild_id, article_id) VALUES (?, ?, ?) "
+                "ON CONFLICT(channel_id) DO UPDATE SET article_id = excluded.article_id",
+                (channel_id, guild_id, article_id),
+            )
+            self._audit(db, actor, "use", article_id, f"default article of channel {channel_id}")
 
     def delete_article(self, article_id: str, actor: str) -> None:
         with self._connect() as db:

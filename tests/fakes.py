@@ -16,8 +16,12 @@ class ScriptedLLM:
         self.replies = list(replies)
         self.config = config or LLMConfig()
         self.requests: list[list[ChatMessage]] = []
+        self.warmups: list[list[ChatMessage]] = []
 
     async def stream(self, messages: list[ChatMessage], max_tokens: int | None = None) -> AsyncIterator[str]:
+        if max_tokens == 1:  # a cache warm-up, not a question: it takes no scripted reply
+            self.warmups.append(messages)
+            return
         self.requests.append(messages)
         reply = self.replies.pop(0) if self.replies else "The article doesn't say."
         if isinstance(reply, LLMError):

@@ -1,0 +1,164 @@
+"""/article add|remove|list|reindex|use — moderators manage this server's articles.
+
+Two gates: `default_permissions(manage_guild)` hides the group from members by default, and
+`interaction_check` refuses anyone without Manage Server or the configured moderator role,
+even when a server admin has opened the commands to everyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import PurePath
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_bot import NO_MENTIONS, ArticleBot, actor_name
+from index.errors import DuplicateError, IngestError, NotFoundError
+from index.ingest import document_from_bytes, document_from_text, read_url
+from index.models import Article, Document
+
+log = logging.getLogger(__name__)
+
+FILE_TYPES = (".txt", ".md", ".markdown", ".html", ".htm")
+USER_ERRORS = (IngestError, DuplicateError, NotFoundError, LookupError)
+
+
+class NotModerator(app_commands.CheckFailure):
+    pass
+
+
+def _describe(article: Article, global_ids: tuple[str, ...]) -> str:
+    scope = " (global)" if article.id in global_ids else ""
+    link = f" <{article.source_url}>" if article.source_url else ""
+    return f"`{article.id}` — {article.title} ({article.passage_count} passages){scope}{link}"
+
+
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+class ArticleCommands(commands.GroupCog, group_name="article", group_description="Manage this server's articles (moderators)"):
+    def __init__(self, bot: ArticleBot):
+        self.bot = bot
+        super().__init__()
+
+    @property
+    def services(self):
+        return self.bot.services
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        member = interaction.user
+        if isinstance(member, discord.Member):
+            if member.guild_permissions.manage_guild:
+                return True
+            role = self.services.discord.moderator_role
+            if role and any(r.name == role for r in member.roles):
+                return True
+        raise NotModerator("only moderators (Manage Server" + (f" or the {self.services.discord.moderator_role} role" if self.services.discord.moderator_role else "") + ") can manage articles")
+
+    async def cog_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        if isinstance(error, NotModerator):
+            message = f"Sorry, {error}."
+        else:
+            original = getattr(error, "original", error)
+            log.error("article command failed", exc_info=original)
+            message = "Sorry, that failed unexpectedly; nothing was changed. Please try again."
+        await self._reply(interaction, message)
+
+    async def _reply(self, interaction: discord.Interaction, text: str) -> None:
+        if interaction.response.is_done():
+            await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    def _own_article(self, interaction: discord.Interaction, article_id: str) -> Article:
+        """An article this guild added (global ones are managed from the command line)."""
+        article = self.services.library.get_article(article_id)
+        if article.guild_id != interaction.guild_id:
+            raise LookupError(f"there is no article `{article_id}` added in this server")
+        return article
+
+    async def _document(self, url: str | None, file: discord.Attachment | None, text: str | None) -> Document:
+        given = [x for x in (url, file, text) if x]
+        if len(given) != 1:
+            raise IngestError("give exactly one of url:, file: or text:")
+        ingest = self.services.ingest
+        if url:
+            return await asyncio.to_thread(read_url, url, ingest)
+        if file:
+            suffix = PurePath(file.filename).suffix.lower()
+            if suffix not in FILE_TYPES:
+                raise IngestError(f"{file.filename} is not a {', '.join(FILE_TYPES)} file")
+            limit = self.services.discord.max_attachment_bytes
+            if file.size > limit:
+                raise IngestError(f"{file.filename} is {file.size:,} bytes; the limit is {limit:,}")
+            data = await file.read()
+            return await asyncio.to_thread(document_from_bytes, data, ingest, what=file.filename, name=file.filename)
+        return await asyncio.to_thread(document_from_text, text or "", ingest, what="the pasted text")
+
+    @app_commands.command(name="add", description="Add an article from a URL, a file or pasted text")
+    @app_commands.describe(url="http(s) link to the article", file="a .txt, .md or .html file", text="the article text",
+                           title="title to show (default: the page's)", id="short id (default: from the title)")
+    async def add(self, interaction: discord.Interaction, url: str | None = None, file: discord.Attachment | None = None,
+                  text: str | None = None, title: str | None = None, id: str | None = None) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            document = await self._document(url, file, text)
+            await interaction.edit_original_response(content=f"Indexing {len(document.text.split()):,} words…")
+            article = await asyncio.to_thread(
+                self.services.library.add, document, article_id=id, actor=actor_name(interaction),
+                guild_id=interaction.guild_id, title=title,
+            )
+        except USER_ERRORS as exc:
+            await self._reply(interaction, f"Could not add the article: {exc}. Nothing was changed.")
+            return
+        await self._reply(interaction, f"Added {_describe(article, self.services.discord.global_articles)}.")
+        asyncio.create_task(self.services.answerer.warm([article.id]))
+
+    @app_commands.command(name="remove", description="Remove an article and its passages")
+    async def remove(self, interaction: discord.Interaction, id: str) -> None:
+        try:
+            self._own_article(interaction, id)
+            article = await asyncio.to_thread(self.services.library.remove, id, actor_name(interaction))
+        except USER_ERRORS as exc:
+            await self._reply(interaction, f"Could not remove it: {exc}.")
+            return
+        await self._reply(interaction, f"Removed `{article.id}` — {article.title}.")
+
+    @app_commands.command(name="list", description="List the articles questions here are answered from")
+    async def list(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        articles = self.services.library.articles_for_guild(interaction.guild_id, self.services.discord.global_articles)
+        default = self.services.library.store.channel_article(interaction.channel_id or 0)
+        lines = [_describe(a, self.services.discord.global_articles) + (" ← this channel's default" if a.id == default else "") for a in articles]
+        await self._reply(interaction, "\n".join(lines)[:1900] if lines else "No articles yet: add one with `/article add`.")
+
+    @app_commands.command(name="reindex", description="Fetch and split an article again (all of this server's when no id)")
+    async def reindex(self, interaction: discord.Interaction, id: str | None = None) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            targets = [self._own_article(interaction, id)] if id else [
+                a for a in self.services.library.list_articles() if a.guild_id == interaction.guild_id
+            ]
+            done = []
+            for n, article in enumerate(targets, start=1):
+                await interaction.edit_original_response(content=f"Re-indexing {n}/{len(targets)}: `{article.id}`…")
+                document = await asyncio.to_thread(read_url, article.source_url, self.services.ingest) if article.source_url else None
+                done.append(await asyncio.to_thread(self.services.library.reindex, article.id, actor_name(interaction), document))
+        except USER_ERRORS as exc:
+            await self._reply(interaction, f"Could not re-index: {exc}. Articles not yet re-indexed are unchanged.")
+            return
+        await self._reply(interaction, f"Re-indexed {len(done)} article(s): " + ", ".join(f"`{a.id}` ({a.passage_count} passages)" for a in done) if done else "This server has no articles of its own to re-index.")
+
+    @app_commands.command(name="use", description="Make an article this channel's default for /ask and mentions")
+    async def use(self, interaction: discord.Interaction, id: str) -> None:
+        assert interaction.guild_id is not None and interaction.channel_id is not None
+        try:
+            scope = self.bot.scope_for(interaction.guild_id, None, id)
+            await asyncio.to_thread(self.services.library.store.set_channel_article, interaction.channel_id,
+                                    interaction.guild_id, scope[0], actor_name(interaction))
+        except USER_ERRORS as exc:
+            await self._reply(interaction, f"Could not set it: {exc}.")
+            return
+        await self._reply(interaction, f"Questions in this channel now use `{id}` by default.")

@@ -1,0 +1,127 @@
+"""/ask and mention → thread → follow-ups."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.answer import Answer, QuestionError, Turn
+from bot.discord_bot import NO_MENTIONS, ArticleBot
+from bot.discord_format import format_answer, split_message
+
+log = logging.getLogger(__name__)
+
+THREAD_NAME_CHARS = 90
+MAX_TURNS_KEPT = 6
+SORRY = "Sorry, something went wrong while answering. Please try again in a moment."
+
+
+class AskCog(commands.Cog):
+    def __init__(self, bot: ArticleBot):
+        self.bot = bot
+        self.conversations: dict[int, list[Turn]] = {}  # thread id → turns, for follow-ups
+
+    # -- shared gatekeeping --------------------------------------------------------------------
+
+    def _gatekeep(self, user_id: int, question: str, resolve_scope) -> tuple[list[str], str | None]:
+        """(scope, None) to go ahead, or ([], a message saying why not). The cooldown starts
+        only for a question that will be answered."""
+        try:
+            self.bot.services.answerer.check_question(question)
+            scope = resolve_scope()
+        except QuestionError as exc:
+            return [], f"Sorry, {exc}."
+        except LookupError as exc:
+            return [], str(exc).capitalize()
+        wait = self.bot.cooldown.remaining(user_id)
+        if wait > 0:
+            return [], f"Please wait {wait:.0f} s before asking again."
+        return scope, None
+
+    async def _answer(self, question: str, scope: list[str], history: list[Turn]) -> Answer | None:
+        if not self.bot.in_flight.try_enter():
+            return None
+        try:
+            return await self.bot.services.answerer.answer(question, scope, history)
+        finally:
+            self.bot.in_flight.leave()
+
+    # -- /ask -------------------------------------------------------------------------------
+
+    @app_commands.command(name="ask", description="Ask a question about this server's articles")
+    @app_commands.describe(question="What do you want to know?", article="Only this article (id from /article list)")
+    @app_commands.guild_only()
+    async def ask(self, interaction: discord.Interaction, question: str, article: str | None = None) -> None:
+        guild_id = interaction.guild_id or 0
+        scope, problem = self._gatekeep(
+            interaction.user.id, question, lambda: self.bot.scope_for(guild_id, interaction.channel_id, article)
+        )
+        if problem is not None:
+            await interaction.response.send_message(problem, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        await interaction.response.defer(thinking=True)
+        try:
+            answer = await self._answer(question, scope, [])
+            text = format_answer(answer) if answer else "I'm answering other questions right now; please ask again in a minute."
+        except Exception:
+            log.exception("answering %r failed", question)
+            text = SORRY
+        for chunk in split_message(text):
+            await interaction.followup.send(chunk, allowed_mentions=NO_MENTIONS, suppress_embeds=True)
+
+    @ask.autocomplete("article")
+    async def _article_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild is None:
+            return []
+        articles = self.bot.services.library.articles_for_guild(interaction.guild.id, self.bot.services.discord.global_articles)
+        current = current.lower()
+        return [
+            app_commands.Choice(name=f"{a.id} — {a.title}"[:100], value=a.id)
+            for a in articles if current in a.id or current in a.title.lower()
+        ][:25]
+
+    # -- mentions and threads -----------------------------------------------------------------
+
+    def _question_from_mention(self, message: discord.Message) -> str:
+        assert self.bot.user is not None
+        return re.sub(rf"<@!?{self.bot.user.id}>", "", message.content).strip()
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or message.guild is None or self.bot.user is None:
+            return
+        channel = message.channel
+        in_our_thread = isinstance(channel, discord.Thread) and channel.owner_id == self.bot.user.id
+        if in_our_thread:
+            question = self._question_from_mention(message)
+        elif self.bot.services.discord.answer_mentions and self.bot.user in message.mentions:
+            question = self._question_from_mention(message)
+        else:
+            return
+        if not question:
+            return
+        parent = channel.parent_id if isinstance(channel, discord.Thread) else channel.id
+        guild_id = message.guild.id
+        scope, problem = self._gatekeep(message.author.id, question, lambda: self.bot.scope_for(guild_id, parent, None))
+        try:
+            if problem is not None:
+                await message.reply(problem, allowed_mentions=NO_MENTIONS, mention_author=False)
+                return
+            thread = channel if in_our_thread else await message.create_thread(name=question[:THREAD_NAME_CHARS] or "question")
+            history = self.conversations.get(thread.id, [])
+            async with thread.typing():
+                answer = await self._answer(question, scope, history)
+            if answer is None:
+                await thread.send("I'm answering other questions right now; please ask again in a minute.", allowed_mentions=NO_MENTIONS)
+                return
+            self.conversations[thread.id] = (history + [Turn(question, answer.text)])[-MAX_TURNS_KEPT:]
+            for chunk in split_message(format_answer(answer)):
+                await thread.send(chunk, allowed_mentions=NO_MENTIONS, suppress_embeds=True)
+        except discord.Forbidden:
+            log.warning("missing permissions to answer in channel %s of guild %s", channel.id, message.guild.id)
+        except discord.HTTPException as exc:
+            log.warning("could not answer a mention: %s", exc)

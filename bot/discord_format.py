@@ -1,0 +1,96 @@
+"""Pure text shaping for Discord: answer + sources as markdown, and splitting at 2,000 characters."""
+
+from __future__ import annotations
+
+import re
+
+from bot.answer import Answer, Citation
+from bot.terminal import excerpt
+
+DISCORD_LIMIT = 2000
+_MD_MARKERS = ("```", "**", "__", "~~", "`", "*", "_")
+_ATOMIC = re.compile(r"\[\d+\]|<https?://[^>\s]+>|https?://\S+")
+
+
+def _escape(text: str) -> str:
+    """Article text is shown as text: no markdown, no links, no mentions."""
+    text = re.sub(r"([\\*_`~|>#\[\]])", r"\\\1", text)
+    return text.replace("@", "@\u200b")
+
+
+def _source_line(c: Citation) -> str:
+    link = f" <{c.source_url}>" if c.source_url else ""
+    return f"[{c.n}] **{_escape(c.article_title)}**, passage {c.passage}{link}\n> {_escape(excerpt(c.quote or c.text, 300))}"
+
+
+def format_answer(answer: Answer) -> str:
+    parts = []
+    if answer.notice:
+        parts.append(f"*{_escape(answer.notice)}*")
+    parts.append(_escape_answer(answer.text))
+    if answer.citations:
+        parts.append("**Sources**\n" + "\n".join(_source_line(c) for c in answer.citations))
+    if answer.related:
+        parts.append("**Related reading**\n" + "\n".join(_source_line(c) for c in answer.related))
+    return "\n\n".join(parts)
+
+
+def _escape_answer(text: str) -> str:
+    """Escape the model's text but keep its [n] citation markers readable."""
+    pieces = re.split(r"(\[\d+\])", text)
+    return "".join(p if re.fullmatch(r"\[\d+\]", p) else _escape(p) for p in pieces)
+
+
+def _protected_ranges(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _ATOMIC.finditer(text)]
+
+
+def _markdown_balanced(prefix: str) -> bool:
+    """True when every markdown span opened in `prefix` is closed (escaped markers ignored)."""
+    stripped = re.sub(r"\\.", "", prefix)
+    for marker in _MD_MARKERS:
+        count = stripped.count(marker)
+        stripped = stripped.replace(marker, "")
+        if count % 2:
+            return False
+    return True
+
+
+def _cut_points(text: str) -> list[tuple[int, int]]:
+    """(position, priority) pairs where a message may end: 3 paragraph, 2 line, 1 sentence, 0 word."""
+    points = []
+    for m in re.finditer(r"\n\s*\n|\n|(?<=[.!?])\s+|\s+", text):
+        kind = 3 if m.group().count("\n") >= 2 else 2 if "\n" in m.group() else 1 if m.start() and text[m.start() - 1] in ".!?" else 0
+        points.append((m.start(), kind))
+    return points
+
+
+def split_message(text: str, limit: int = DISCORD_LIMIT) -> list[str]:
+    """Chunks of at most `limit` characters, cut at the best boundary that does not break a
+    citation, a link or a markdown span. Whitespace at the cuts is dropped."""
+    text = text.strip()
+    if len(text) <= limit:
+        return [text] if text else []
+    protected = _protected_ranges(text)
+    safe = [
+        (pos, kind) for pos, kind in _cut_points(text)
+        if not any(a < pos < b for a, b in protected)
+    ]
+    chunks, start = [], 0
+    while len(text) - start > limit:
+        window = [(p, k) for p, k in safe if start < p <= start + limit and _markdown_balanced(text[start:p])]
+        if not window:
+            window = [(p, k) for p, k in safe if start < p <= start + limit]
+        if window:
+            best = max(k for p, k in window if p >= start + limit // 2) if any(p >= start + limit // 2 for p, _ in window) else None
+            candidates = [p for p, k in window if best is None or (k == best and p >= start + limit // 2)]
+            cut = max(candidates)
+        else:
+            cut = start + limit  # one unbroken run longer than a message: no choice but to cut it
+        chunks.append(text[start:cut].strip())
+        start = cut
+        while start < len(text) and text[start].isspace():
+            start += 1
+    if start < len(text):
+        chunks.append(text[start:].strip())
+    return [c for c in chunks if c]

@@ -1,0 +1,201 @@
+"""The real discord.py client against SimCord's in-process Discord (REST + gateway model).
+
+The LLM is scripted here (these tests are about the Discord front end); the index is real.
+"""
+
+from __future__ import annotations
+
+import re
+
+import discord
+import pytest
+import simcord
+
+from bot.answer import Answerer
+from bot.answer_config import AnswerConfig
+from bot.discord_bot import ArticleBot, Services
+from bot.discord_config import DiscordConfig
+from index.chunk import split_sentences
+from index.clean import clean_text
+from index.ingest_config import IngestConfig
+from index.models import Document
+
+from .fakes import ScriptedLLM
+
+pytestmark = [pytest.mark.slow, pytest.mark.simcord(settle_timeout=30)]
+
+PODIL = "A building in the Podil neighborhood of Kyiv was hit [8]."
+BUDGET = b"The city council approved a new budget for public libraries on Tuesday, adding two branches."
+
+
+@pytest.fixture
+def llm():
+    return ScriptedLLM()
+
+
+@pytest.fixture
+def services(library, sample_text, llm):
+    library.add(Document(text=clean_text(sample_text)), article_id="sample", title="Putin rally")
+    return Services(library, Answerer(library, llm, AnswerConfig()), IngestConfig(allowed_hosts=("127.0.0.1",)),
+                    DiscordConfig(cooldown_s=30, moderator_role="Editors", max_pending_questions=2))
+
+
+@pytest.fixture
+def simcord_bot(services):
+    return ArticleBot(services)
+
+
+@pytest.fixture
+def env(simcord_env):
+    return simcord_env
+
+
+@pytest.fixture
+def guild(env):
+    return env.create_guild("News Club")
+
+
+@pytest.fixture
+def channel(guild):
+    return guild.create_text_channel("general")
+
+
+@pytest.fixture
+def alice(env, guild):
+    return guild.add_member(env.create_user("alice"))
+
+
+@pytest.fixture
+def mod(env, guild):
+    """A member with the configured moderator role, which the server admin let use /article."""
+    editors = guild.create_role("Editors")
+    command = env.backend.find_command("article", guild.id, type=1)
+    guild.set_command_permissions(int(command["id"]), {editors: True})
+    return guild.add_member(env.create_user("maria"), roles=[editors])
+
+
+def bot_messages(result) -> list[str]:
+    return [m.content for m in ([result.response] if result.response else []) + result.followups]
+
+
+def webhook_posts(env) -> list:
+    return [r for r in env.http_requests if r.method in ("POST", "PATCH") and "/webhooks/" in r.path]
+
+
+async def test_ask_defers_then_answers_with_sources(env, channel, alice, llm):
+    llm.replies.append(PODIL)
+    result = await alice.slash(channel, "ask", question="Which Kyiv neighbourhood was hit?")
+    callbacks = [r.json["type"] for r in env.http_requests if r.path.endswith("/callback")]
+    assert callbacks == [5]  # deferred ("thinking…") before the slow work
+    [content] = bot_messages(result)
+    assert content.startswith("A building in the Podil neighborhood of Kyiv was hit [1].")
+    assert "**Sources**\n[1] **Putin rally**, passage 8\n> " in content and "Podil" in content.split("**Sources**")[1]
+    assert all(r.json["allowed_mentions"] == {"parse": []} for r in webhook_posts(env))
+
+
+async def test_long_answer_is_split_without_breaking_citations(env, channel, alice, llm, library):
+    text = library.store.article_text("sample")
+    passages = library.passages_of(["sample"])
+    sentences = []
+    for p in passages:
+        for s in split_sentences(p.text):
+            sentences.append(p.text[s.start : s.end].rstrip(".") + f" [{p.n}].")
+    llm.replies.append(" ".join(sentences))
+    result = await alice.slash(channel, "ask", question="Summarise everything about Putin, Kyiv, Lviv, Mariupol and the rally")
+    messages = bot_messages(result)
+    assert len(messages) >= 4 and all(len(m) <= 2000 for m in messages)
+    for m in messages:
+        assert m.count("[") == m.count("]") + m.count("\\]") - m.count("\\[")  # no [n] cut in half
+        assert m.count("**") % 2 == 0
+    assert len(text) > 5000
+
+
+async def test_refusal_offers_related_reading(channel, alice, llm):
+    llm.replies.append("Russia won the 2018 FIFA World Cup [1].")
+    [content] = bot_messages(await alice.slash(channel, "ask", question="Who won the 2018 World Cup?"))
+    assert content.startswith("The article doesn't say.") and "**Related reading**" in content
+    assert "World Cup" not in content.split("\n")[0][len("The article doesn't say."):]
+
+
+async def test_cooldown_and_question_cap(channel, alice, llm):
+    llm.replies.append(PODIL)
+    await alice.slash(channel, "ask", question="Which Kyiv neighbourhood was hit?")
+    again = await alice.slash(channel, "ask", question="And when?")
+    assert again.ephemeral and again.response.content.startswith("Please wait")
+    long = await alice.slash(channel, "ask", question="why?" * 1000)
+    assert long.ephemeral and "4,000 characters" in long.response.content and "answer.max_question_chars" in long.response.content
+
+
+async def test_everyone_mention_pings_no_one(env, channel, alice, llm):
+    llm.replies.append("@everyone: a building in the Podil neighborhood of Kyiv was hit [8].")
+    result = await alice.slash(channel, "ask", question="Which Kyiv neighbourhood was hit? @everyone <@&1>")
+    message = result.response.message
+    assert not message.mention_everyone and message.role_mentions == [] and message.mentions == []
+    assert all(r.json["allowed_mentions"] == {"parse": []} for r in webhook_posts(env))
+
+
+async def test_admin_with_manage_server_can_manage(env, guild, channel):
+    admin_role = guild.create_role("Admins", permissions=discord.Permissions(manage_guild=True))
+    admin = guild.add_member(env.create_user("ada"), roles=[admin_role])
+    result = await admin.slash(channel, "article add", text=BUDGET.decode(), id="budget")
+    assert result.response.content.startswith("Added `budget`")
+
+
+async def test_moderator_adds_lists_uses_and_removes(env, guild, channel, mod, alice):
+    added = await mod.slash(channel, "article add", file=("budget.txt", BUDGET), title="Library budget", id="budget")
+    assert added.ephemeral and added.response.content.startswith("Added `budget` — Library budget")
+    listing = (await mod.slash(channel, "article list")).response.content
+    assert "`budget`" in listing and "`sample`" in listing and "(global)" in listing
+    used = await mod.slash(channel, "article use", id="budget")
+    assert "now use `budget`" in used.response.content
+    removed = await mod.slash(channel, "article remove", id="budget")
+    assert removed.response.content.startswith("Removed `budget`")
+    refused = await mod.slash(channel, "article remove", id="sample")
+    assert "no article `sample` added in this server" in refused.response.content
+    bad = await mod.slash(channel, "article add", file=("image.png", b"\x89PNG\r\n"))
+    assert "not a .txt" in bad.response.content and "Nothing was changed" in bad.response.content
+
+
+async def test_member_refused_by_both_gates(env, guild, channel, alice, services):
+    with pytest.raises(simcord.SetupError, match="default-member-permissions"):
+        await alice.slash(channel, "article add", text="Some text about a thing.")
+    # A server admin opens the command group to everyone: the in-code check still refuses.
+    command = env.backend.find_command("article", guild.id, type=1)
+    guild.set_command_permissions(int(command["id"]), {guild.default_role: True})
+    result = await alice.slash(channel, "article add", text="Some text about the budget vote in the council.")
+    assert result.ephemeral and "only moderators" in result.response.content
+    assert [type(e).__name__ for e in env.errors] == ["NotModerator"]  # reported to the tree, handled
+    assert [a.id for a in services.library.list_articles()] == ["sample"]
+
+
+async def test_guild_isolation(env, guild, channel, mod, llm, services):
+    await mod.slash(channel, "article add", text=BUDGET.decode(), id="budget")
+    other = env.create_guild("Elsewhere")
+    other_channel = other.create_text_channel("general")
+    bob = other.add_member(env.create_user("bob"))
+    refused = await bob.slash(other_channel, "ask", question="What did the council approve?", article="budget")
+    assert refused.ephemeral and "no article `budget` in this server" in refused.response.content
+    llm.replies.append("The council approved a budget [1].")
+    await bob.slash(other_channel, "ask", question="What did the council approve?")
+    prompt = llm.requests[-1][1].content
+    assert "library" not in prompt.lower() and "Podil" in prompt  # only the global sample is in scope
+
+
+async def test_mention_thread_and_follow_up(env, channel, alice, llm):
+    me = env.bot.user
+    llm.replies.append(PODIL)
+    await alice.send(channel, f"<@{me.id}> Which Kyiv neighbourhood was hit?")
+    [thread] = channel.threads
+    first = thread.history()
+    assert any("Podil" in m.content and "[1]" in m.content for m in first)
+    llm.replies += ["How many people were wounded in the Podil shelling?", "Kyiv Mayor Vitali Klitschko said 19 were wounded in the shelling [8]."]
+    env.bot.cooldown.seconds = 0
+    await alice.send(thread, "How many were wounded?")
+    assert "Conversation:" in llm.requests[-2][0].content  # the follow-up was rewritten with the thread's history
+    assert any("19 were wounded" in m.content for m in thread.history())
+
+
+async def test_other_bots_are_ignored(env, guild, channel, llm):
+    robot = guild.add_member(env.create_user("robot", bot=True))
+    await robot.send(channel, f"<@{env.bot.user.id}> Which Kyiv neighbourhood was hit?")
+    assert llm.requests == [] and channel.threads == []
