@@ -7,13 +7,25 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 # Installs are pinned; the lock constrains every transitive version.
 LOCK := -c requirements/lock.txt
 
-.PHONY: run test install install-test clean
+.PHONY: run test eval bench install install-test clean
 
 run: $(VENV)/.installed-base $(VENV)/.installed-llm
 	$(BIN)/articlebot run
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+# The public benchmark (SQuAD 2.0 dev half) as shipped beside the repo; override with EVAL_DATA=...
+EVAL_DATA ?= ../shared/eval/squad2-dev-public
+EVAL_SAMPLE ?= 500
+
+eval: $(VENV)/.installed-base $(VENV)/.installed-llm
+	$(BIN)/articlebot eval $(EVAL_DATA) --sample $(EVAL_SAMPLE) --out bench/results/eval
+
+bench: $(VENV)/.installed-base $(VENV)/.installed-llm
+	$(BIN)/python bench/index_throughput.py --data $(EVAL_DATA)
+	$(BIN)/python bench/search_latency.py
+	$(BIN)/python bench/answer_latency.py
 
 install: $(VENV)/.installed-base
 install-test: $(VENV)/.installed-test

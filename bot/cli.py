@@ -204,6 +204,42 @@ def cmd_llm_serve(args: argparse.Namespace, config: Config, library: Library) ->
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, config: Config, library: Library) -> int:
+    from bot import evaluate
+    from bot.answer import Answerer
+    from bot.llm import LLMClient
+
+    if not (args.dataset / "paragraphs.jsonl").is_file() or not (args.dataset / "questions.jsonl").is_file():
+        raise IngestError(f"{args.dataset} is not a benchmark folder (paragraphs.jsonl and questions.jsonl expected)")
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    dataset = evaluate.load_dataset(args.dataset)
+    # A data dir of its own: the benchmark never mixes with the bot's articles, and reruns reuse it.
+    bench_library = Library(out / "index", config.chunking, config.search, library.embedder)
+    mapping = evaluate.index_dataset(dataset, bench_library)
+    report: dict = {"dataset": str(args.dataset), "articles": len(dataset.articles), "passages": len(mapping),
+                    "retrieval": evaluate.retrieval_metrics(bench_library, dataset.questions, mapping)}
+    if not args.retrieval_only:
+        questions = evaluate.select_questions(dataset, args.sample)
+        answerer = Answerer(bench_library, LLMClient(config.llm, config.models_dir), config.answer)
+        try:
+            records = asyncio.run(evaluate.answer_records(answerer, questions, mapping))
+        finally:
+            answerer.llm.stop()
+        report["model"] = config.llm.model
+        report["answers"] = evaluate.answer_metrics(records)
+        report["tradeoff"] = evaluate.tradeoff(records)
+        evaluate.plot_tradeoff(report["tradeoff"], out / "tradeoff.png")
+        with open(out / "answers.jsonl", "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    (out / "eval.json").write_text(json.dumps(report, indent=2) + "\n")
+    table = evaluate.markdown_report(report)
+    (out / "eval.md").write_text(table)
+    print(table)
+    print(f"written to {out}/eval.json and eval.md")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace, config: Config, library: Library) -> int:
     ensure_sample_article(library, config)
     token = os.environ.get(config.discord.token_env, "").strip()
@@ -293,6 +329,13 @@ def build_parser() -> argparse.ArgumentParser:
     llm_commands = llm.add_subparsers(dest="llm_command", required=True, metavar="ACTION")
     serve = llm_commands.add_parser("serve", help="run the local llama.cpp server alone (until Ctrl-C)")
     serve.set_defaults(run=cmd_llm_serve)
+
+    ev = commands.add_parser("eval", help="measure retrieval and answer quality on a SQuAD-style benchmark")
+    ev.add_argument("dataset", type=Path, metavar="DATASET", help="folder with paragraphs.jsonl, questions.jsonl, sample_500.jsonl")
+    ev.add_argument("--sample", type=int, default=None, help="answer only the first N questions of the fixed sample")
+    ev.add_argument("--retrieval-only", action="store_true", help="skip the LLM: retrieval metrics only")
+    ev.add_argument("--out", type=Path, default=Path("bench/results/eval"), help="folder for eval.json, eval.md, tradeoff.png")
+    ev.set_defaults(run=cmd_eval)
 
     run = commands.add_parser("run", help="index the sample article if the store is empty, then start the bot")
     run.set_defaults(run=cmd_run)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot import cli
+from bot.config import Config
+from bot.llm_config import LLMConfig
+from bot.squad import contains_answer, exact_match, normalize_answer, token_f1
+from index.library import Library
+
+SLICE = Path(__file__).resolve().parent / "data" / "squad-slice"
+
+
+def test_squad_normalisation_and_scores():
+    assert normalize_answer("The  Normans, of France!") == "normans of france"
+    assert exact_match("the France", ["France", "in France"]) == 1.0
+    assert token_f1("in the 10th century", ["10th and 11th centuries"]) == pytest.approx(2 / 7)
+    assert contains_answer("They lived in France [1].", ["France"]) and not contains_answer("Francesca", ["France"])
+
+
+@pytest.mark.slow
+def test_eval_on_a_two_article_slice(tmp_path, embedder, monkeypatch, capsys):
+    config = Config(base_dir=tmp_path, llm=LLMConfig(model="smollm2-135m", max_answer_tokens=48, start_timeout_s=60))
+    monkeypatch.setattr(cli, "load_config", lambda path: config)
+    monkeypatch.setattr(cli, "open_library", lambda cfg: Library(cfg.data_dir, cfg.chunking, cfg.search, embedder))
+    out = tmp_path / "eval"
+    assert cli.main(["eval", str(SLICE), "--sample", "4", "--out", str(out)]) == 0
+    report = json.loads((out / "eval.json").read_text())
+    assert report["articles"] == 2 and report["passages"] >= 8
+    for method in ("hybrid", "dense", "bm25"):
+        r = report["retrieval"][method]
+        assert r["questions"] == 20 and 0.5 <= r["recall@10"] <= 1.0 and r["recall@1"] <= r["recall@5"] <= r["recall@10"]
+    answers = report["answers"]
+    assert answers["questions"] == 4 and answers["answerable"] == 2 and answers["unanswerable"] == 2
+    assert 0.0 <= answers["citation_precision"] <= 1.0 and "total_s" in answers["latency"]
+    assert (out / "tradeoff.png").read_bytes()[:4] == b"\x89PNG"
+    assert len((out / "answers.jsonl").read_text().splitlines()) == 4
+    assert "| hybrid |" in (out / "eval.md").read_text() and "| hybrid |" in capsys.readouterr().out
+
+
+def test_eval_refuses_a_folder_that_is_not_a_benchmark(tmp_path, config, embedder, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "load_config", lambda path: config)
+    monkeypatch.setattr(cli, "open_library", lambda cfg: Library(cfg.data_dir, cfg.chunking, cfg.search, embedder))
+    assert cli.main(["eval", str(tmp_path), "--retrieval-only"]) == 2
+    assert "not a benchmark folder" in capsys.readouterr().err
