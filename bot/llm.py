@@ -90,9 +90,16 @@ class LLMClient:
                     temperature=self.config.temperature,
                     stream=True,
                 )
+                finished = False
                 async for chunk in stream:
-                    if chunk.choices and chunk.choices[0].delta.content:
+                    if not chunk.choices:
+                        continue
+                    if chunk.choices[0].delta.content:
                         yield chunk.choices[0].delta.content
+                    finished = finished or chunk.choices[0].finish_reason is not None
+                if not finished:
+                    # A connection closed mid-answer can look like a normal end of the stream.
+                    raise LLMError("the answer stream ended before the model finished")
             except (openai.OpenAIError, httpx.HTTPError, RuntimeError) as exc:
                 if isinstance(exc, LLMError):
                     raise

@@ -1,0 +1,107 @@
+"""Answer latency on the sample article with the configured model (default: Qwen2.5-Coder-1.5B):
+time to first token, total time and tokens/s for ten questions, after the start-up warm-up
+that puts the whole-article prompt prefix into llama.cpp's cache.
+
+Run: .venv/bin/python bench/answer_latency.py [--config config.toml]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import print_table, summarize_ms, write_result  # noqa: E402
+from bot.answer import Answerer  # noqa: E402
+from bot.config import load_config  # noqa: E402
+from bot.llm import LLMClient  # noqa: E402
+from index.embed import Embedder  # noqa: E402
+from index.ingest import read_file  # noqa: E402
+from index.library import Library  # noqa: E402
+
+QUESTIONS = [
+    "How many people have fled Ukraine?",
+    "Which Kyiv neighbourhood was hit?",
+    "Where was the rally held?",
+    "How many people were at the stadium?",
+    "What was Putin wearing?",
+    "How long did Putin speak?",
+    "What did Medinsky say about NATO?",
+    "How many missiles did Ukraine shoot down near Lviv?",
+    "How many attacks on hospitals has the WHO confirmed?",
+    "Who won the 2018 World Cup?",
+]
+
+
+class CountingLLM:
+    """Wraps the real client to count streamed chunks (llama.cpp sends one token a chunk)."""
+
+    def __init__(self, inner: LLMClient):
+        self.inner = inner
+        self.config = inner.config
+        self.chunks = 0
+
+    async def stream(self, messages, max_tokens=None):
+        async for piece in self.inner.stream(messages, max_tokens):
+            self.chunks += 1
+            yield piece
+
+    async def complete(self, messages, max_tokens):
+        return await self.inner.complete(messages, max_tokens)
+
+
+async def measure(answerer: Answerer, llm: CountingLLM) -> tuple[float, list[dict]]:
+    start = time.perf_counter()
+    await answerer.warm(["sample"])
+    warm_s = time.perf_counter() - start
+    rows = []
+    for question in QUESTIONS:
+        llm.chunks = 0
+        answer = await answerer.answer(question, ["sample"])
+        t = answer.timings
+        decode_s = max(1e-6, t.get("llm_s", 0) - (t.get("first_token_s", 0) - t.get("retrieve_s", 0) - t.get("rewrite_s", 0)))
+        rows.append({"question": question, "first_token_s": t.get("first_token_s"), "total_s": t["total_s"],
+                     "tokens": llm.chunks, "tokens_per_s": round(llm.chunks / decode_s, 1) if llm.chunks else None,
+                     "refused": answer.refused, "answer": answer.text})
+    return warm_s, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--config", type=Path, default=None)
+    args = parser.parse_args()
+    config = load_config(args.config)
+    with tempfile.TemporaryDirectory() as tmp:
+        library = Library(Path(tmp), config.chunking, config.search, Embedder(config.embedding))
+        library.add(read_file(config.path(config.store.sample_article), config.ingest), article_id="sample")
+        llm = CountingLLM(LLMClient(config.llm, config.models_dir))
+        start = time.perf_counter()
+        llm.inner.start()
+        start_s = time.perf_counter() - start
+        try:
+            warm_s, rows = asyncio.run(measure(Answerer(library, llm, config.answer), llm))
+        finally:
+            llm.inner.stop()
+    firsts = [r["first_token_s"] for r in rows if r["first_token_s"] is not None]
+    totals = [r["total_s"] for r in rows]
+    speeds = [r["tokens_per_s"] for r in rows if r["tokens_per_s"]]
+    summary = {
+        "model": config.llm.model, "threads": config.llm.threads, "server_start_s": round(start_s, 2),
+        "warmup_s": round(warm_s, 2), "first_token": summarize_ms(firsts), "total": summarize_ms(totals),
+        "tokens_per_s_median": round(statistics.median(speeds), 1) if speeds else None,
+    }
+    path = write_result("answer_latency", {**summary, "questions": rows})
+    print_table(["question", "first token s", "total s", "tokens", "tok/s", "refused"],
+                [[r["question"], r["first_token_s"], r["total_s"], r["tokens"], r["tokens_per_s"], r["refused"]] for r in rows])
+    print(f"\nserver start {summary['server_start_s']} s; warm-up (whole-article prefix) {summary['warmup_s']} s; "
+          f"first token p50 {summary['first_token']['p50_ms']} ms, total p50 {summary['total']['p50_ms']} ms; "
+          f"{summary['tokens_per_s_median']} tokens/s\nwritten to {path}")
+
+
+if __name__ == "__main__":
+    main()
