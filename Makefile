@@ -22,10 +22,11 @@ EVAL_SAMPLE ?= 500
 eval: $(VENV)/.installed-base $(VENV)/.installed-llm
 	$(BIN)/articlebot eval $(EVAL_DATA) --sample $(EVAL_SAMPLE) --out bench/results/eval
 
-bench: $(VENV)/.installed-base $(VENV)/.installed-llm
+bench: $(VENV)/.installed-test $(VENV)/.installed-llm
 	$(BIN)/python bench/index_throughput.py --data $(EVAL_DATA)
 	$(BIN)/python bench/search_latency.py
 	$(BIN)/python bench/answer_latency.py
+	$(BIN)/python bench/load_test.py --seconds 60
 
 install: $(VENV)/.installed-base
 install-test: $(VENV)/.installed-test

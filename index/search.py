@@ -18,8 +18,8 @@ from index.models import Passage, SearchHit
 class SearchConfig:
     k: int = 5
     dense_weight: float = 1.0
-    keyword_weight: float = 1.0
-    rrf_k: int = 60
+    keyword_weight: float = 1.3
+    rrf_k: int = 10
     candidates: int = 50
     flat_max_passages: int = 100_000
     hnsw_m: int = 32
