@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 THREAD_NAME_CHARS = 90
 MAX_TURNS_KEPT = 6
 SORRY = "Sorry, something went wrong while answering. Please try again in a moment."
+BUSY = "I'm answering other questions right now; please ask again in a minute."
 
 
 class AskCog(commands.Cog):
@@ -43,12 +44,22 @@ class AskCog(commands.Cog):
         return scope, None
 
     async def _answer(self, question: str, scope: list[str], history: list[Turn]) -> Answer | None:
+        """The answer, or None when too many questions are already being answered."""
         if not self.bot.in_flight.try_enter():
             return None
         try:
             return await self.bot.services.answerer.answer(question, scope, history)
         finally:
             self.bot.in_flight.leave()
+
+    async def _reply(self, question: str, scope: list[str], history: list[Turn]) -> tuple[str, Answer | None]:
+        """The text to send, and the answer when there is one (never an exception)."""
+        try:
+            answer = await self._answer(question, scope, history)
+        except Exception:
+            log.exception("answering %r failed", question)
+            return SORRY, None
+        return (format_answer(answer), answer) if answer else (BUSY, None)
 
     # -- /ask -------------------------------------------------------------------------------
 
@@ -63,15 +74,17 @@ class AskCog(commands.Cog):
         if problem is not None:
             await interaction.response.send_message(problem, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
-        await interaction.response.defer(thinking=True)
         try:
-            answer = await self._answer(question, scope, [])
-            text = format_answer(answer) if answer else "I'm answering other questions right now; please ask again in a minute."
-        except Exception:
-            log.exception("answering %r failed", question)
-            text = SORRY
-        for chunk in split_message(text):
-            await interaction.followup.send(chunk, allowed_mentions=NO_MENTIONS, suppress_embeds=True)
+            await interaction.response.defer(thinking=True)
+        except discord.NotFound:  # the 3 s window passed (e.g. the event loop was stalled): nothing can be sent
+            log.warning("interaction %s expired before it could be deferred", interaction.id)
+            return
+        text, _ = await self._reply(question, scope, [])
+        try:
+            for chunk in split_message(text):
+                await interaction.followup.send(chunk, allowed_mentions=NO_MENTIONS, suppress_embeds=True)
+        except discord.HTTPException as exc:
+            log.warning("could not send the answer to interaction %s: %s", interaction.id, exc)
 
     @ask.autocomplete("article")
     async def _article_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -96,12 +109,8 @@ class AskCog(commands.Cog):
             return
         channel = message.channel
         in_our_thread = isinstance(channel, discord.Thread) and channel.owner_id == self.bot.user.id
-        if in_our_thread:
-            question = self._question_from_mention(message)
-        elif self.bot.services.discord.answer_mentions and self.bot.user in message.mentions:
-            question = self._question_from_mention(message)
-        else:
-            return
+        mentioned = self.bot.services.discord.answer_mentions and self.bot.user in message.mentions
+        question = self._question_from_mention(message) if in_our_thread or mentioned else ""
         if not question:
             return
         parent = channel.parent_id if isinstance(channel, discord.Thread) else channel.id
@@ -111,16 +120,19 @@ class AskCog(commands.Cog):
             if problem is not None:
                 await message.reply(problem, allowed_mentions=NO_MENTIONS, mention_author=False)
                 return
-            thread = channel if in_our_thread else await message.create_thread(name=question[:THREAD_NAME_CHARS] or "question")
-            history = self.conversations.get(thread.id, [])
-            async with thread.typing():
-                answer = await self._answer(question, scope, history)
-            if answer is None:
-                await thread.send("I'm answering other questions right now; please ask again in a minute.", allowed_mentions=NO_MENTIONS)
-                return
-            self.conversations[thread.id] = (history + [Turn(question, answer.text)])[-MAX_TURNS_KEPT:]
-            for chunk in split_message(format_answer(answer)):
-                await thread.send(chunk, allowed_mentions=NO_MENTIONS, suppress_embeds=True)
+            target: discord.abc.Messageable = channel
+            if not in_our_thread:
+                try:
+                    target = await message.create_thread(name=question[:THREAD_NAME_CHARS] or "question")
+                except discord.Forbidden:
+                    log.warning("no permission to create threads in channel %s; answering in the channel", channel.id)
+            history = self.conversations.get(target.id, []) if isinstance(target, discord.Thread) else []
+            async with target.typing():
+                text, answer = await self._reply(question, scope, history)
+            if isinstance(target, discord.Thread) and answer is not None:
+                self.conversations[target.id] = (history + [Turn(question, answer.text)])[-MAX_TURNS_KEPT:]
+            for chunk in split_message(text):
+                await target.send(chunk, allowed_mentions=NO_MENTIONS, suppress_embeds=True)
         except discord.Forbidden:
             log.warning("missing permissions to answer in channel %s of guild %s", channel.id, message.guild.id)
         except discord.HTTPException as exc:

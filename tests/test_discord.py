@@ -199,3 +199,28 @@ async def test_other_bots_are_ignored(env, guild, channel, llm):
     robot = guild.add_member(env.create_user("robot", bot=True))
     await robot.send(channel, f"<@{env.bot.user.id}> Which Kyiv neighbourhood was hit?")
     assert llm.requests == [] and channel.threads == []
+
+
+async def test_expired_interaction_is_logged_not_raised(env, channel, alice, llm, caplog):
+    env.inject_error("POST", "/interactions/*/callback", status=404, code=10062, message="Unknown interaction")
+    llm.replies.append(PODIL)
+    result = await alice.slash(channel, "ask", question="Which Kyiv neighbourhood was hit?")
+    assert not result.acknowledged and result.followups == []
+    assert "expired" in caplog.text and env.errors == []
+
+
+async def test_no_thread_permission_answers_in_the_channel(env, channel, alice, llm):
+    env.inject_error("POST", "/channels/*/messages/*/threads", status=403, code=50013, message="Missing Permissions")
+    llm.replies.append(PODIL)
+    await alice.send(channel, f"<@{env.bot.user.id}> Which Kyiv neighbourhood was hit?")
+    assert channel.threads == []
+    assert "Podil" in channel.last_message.content and channel.last_message.author.id == env.bot.user.id
+
+
+async def test_answer_failure_is_a_polite_message(channel, alice, services, monkeypatch):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("index exploded")
+
+    monkeypatch.setattr(services.answerer, "answer", broken)
+    result = await alice.slash(channel, "ask", question="Which Kyiv neighbourhood was hit?")
+    assert result.response.content.startswith("Sorry, something went wrong") and "exploded" not in result.response.content
