@@ -41,7 +41,7 @@ def time_queries(index: faiss.Index, queries: np.ndarray, k: int = 10) -> tuple[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 300_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--threads", type=int, default=1, help="FAISS threads (1: one query at a time, as the bot runs)")
     args = parser.parse_args()

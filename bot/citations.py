@@ -17,7 +17,10 @@ from index.chunk import split_paragraphs, split_sentences
 
 _STEMMER = Stemmer.Stemmer("english")
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
-_MARKERS_AFTER_END = re.compile(r"""([.!?]["'”’)]?)((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)""")
+# A run of markers, also "[1], [2] and [3]": removed as a whole so no stray commas are left.
+_MARKER_RUN = re.compile(r"\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\](?:\s*(?:[,;]|and)?\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*")
+_MARKERS_AFTER_END = re.compile(r"""([.!?]["'”’)]?)((?:\s*[,;]?\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)""")
+_PUNCT_RUN = re.compile(r"\s*([,;:]\s*)*([.!?])(?:\s*[.,;:])*$")
 _LIST_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _TOKEN = re.compile(r"\d+(?:[.,:]\d+)*|[^\W\d_]+")
 _NUMBER = re.compile(r"^\d+(?:[.,:]\d+)*$")
@@ -80,8 +83,8 @@ def parse_answer(answer: str) -> list[DraftSentence]:
         for span in split_sentences(chunk):
             raw = chunk[span.start : span.end]
             cited = tuple(int(n) for group in _MARKER.findall(raw) for n in re.split(r"[,;]", group))
-            text = re.sub(r"\s+([.!?,;:])", r"\1", _MARKER.sub("", raw))
-            text = " ".join(text.split())
+            text = re.sub(r"\s+([.!?,;:])", r"\1", _MARKER_RUN.sub("", raw))
+            text = _PUNCT_RUN.sub(r"\2", " ".join(text.split()))
             if text or cited:
                 drafts.append(DraftSentence(text, cited))
     return drafts

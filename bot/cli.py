@@ -154,6 +154,7 @@ def _chat(answerer: Answerer, scope: list[str] | None) -> int:
     history: list[Turn] = []
 
     async def loop() -> None:
+        print("Loading the models and reading the article once (up to a minute on first start)…", flush=True)
         await answerer.warm(scope)
         while True:
             try:

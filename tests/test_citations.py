@@ -27,6 +27,12 @@ def test_parse_marker_forms():
     ]
 
 
+def test_marker_lists_leave_no_stray_punctuation():
+    assert parse_answer("Made by steam turbines [1], [2], [3].") == [DraftSentence("Made by steam turbines.", (1, 2, 3))]
+    assert parse_answer("There are 129 MSPs [1] and [2].") == [DraftSentence("There are 129 MSPs.", (1, 2))]
+    assert parse_answer("Used in mills, and mines. [1][2]") == [DraftSentence("Used in mills, and mines.", (1, 2))]
+
+
 def test_bullets_and_lines_are_sentences():
     drafts = parse_answer("- Podil was hit [2]\n- 3.27 million fled [1]")
     assert [d.cited for d in drafts] == [(2,), (1,)]
