@@ -185,17 +185,20 @@ class Answerer:
             return self._refusal(question, hits, self._finish(timings, start))
         if hits[0].similarity < self.config.min_similarity and hits[0].keyword_rank is None:
             return self._refusal(question, hits, self._finish(timings, start))
-        context = await asyncio.to_thread(self.choose_context, hits, article_ids, question)
+        # The user's own words are answered; a follow-up's standalone form rides along so the
+        # model knows what "there" or "he" refers to.
+        asked = question if query == question else f"{question} (that is: {query})"
+        context = await asyncio.to_thread(self.choose_context, hits, article_ids, asked)
         position = {(p.article_id, p.n): i for i, p in enumerate(context.passages, start=1)}
         related = [position[key] for h in hits[:3] if (key := (h.passage.article_id, h.passage.n)) in position]
-        messages = answer_messages(self.templates, [p.text for p in context.passages], question, related)
+        messages = answer_messages(self.templates, [p.text for p in context.passages], asked, related)
         checker = CitationChecker([p.text for p in context.passages], self.config.support_threshold)
         try:
             rendered = await self._stream_checked(messages, checker, on_sentence, timings, start)
         except LLMError as exc:
             log.warning("LLM unavailable (%s); answering with quoted sentences", exc)
             return self.quote_answer(question, hits, self._finish(timings, start))
-        if not rendered or not answers_question(question, [s.text for s in checker.kept]):
+        if not rendered or not answers_question(asked, [s.text for s in checker.kept]):
             return self._refusal(question, hits, self._finish(timings, start))
         citations = [
             self._citation(i, context.passages[n - 1], " ".join(s.text for s in checker.kept if n in s.sources))

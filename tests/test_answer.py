@@ -97,5 +97,6 @@ async def test_follow_up_is_rewritten_for_retrieval_only(indexed):
     history = [Turn("Which Kyiv neighbourhood was hit?", "The Podil neighborhood [1].")]
     answer = await answerer.answer("How many were wounded there?", history=history)
     assert "Conversation:" in llm.requests[0][0].content
-    assert "Question: How many were wounded there?" in llm.requests[1][1].content
+    assert ("Question: How many were wounded there? (that is: How many people were wounded in the Podil shelling "
+            "in Kyiv?)") in llm.requests[1][1].content
     assert answer.text == "19 were wounded [1]." and answer.citations[0].passage == 8
