@@ -127,7 +127,7 @@ class ArticleCommands(commands.GroupCog, group_name="article", group_description
         await self._reply(interaction, f"Removed `{article.id}` — {article.title}.")
 
     @app_commands.command(name="list", description="List the articles questions here are answered from")
-    async def list(self, interaction: discord.Interaction) -> None:
+    async def list_articles(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         articles = self.services.library.articles_for_guild(interaction.guild_id, self.services.discord.global_articles)
         default = self.services.library.store.channel_article(interaction.channel_id or 0)

@@ -80,7 +80,7 @@ def index_dataset(dataset: Dataset, library: Library) -> dict[tuple[str, int], s
     for doc_id, (title, paras) in tqdm(dataset.articles.items(), desc="indexing", unit="article"):
         article_id = slugify(doc_id)
         cleaned = [(pid, clean_text(text)) for pid, text in paras]
-        text, spans, offset = "", [], 0
+        text, spans = "", []
         for pid, para in cleaned:
             if text:
                 text += "\n\n"

@@ -5,7 +5,6 @@ The LLM is scripted here (these tests are about the Discord front end); the inde
 
 from __future__ import annotations
 
-import re
 
 import discord
 import pytest
