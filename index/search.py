@@ -23,7 +23,7 @@ class SearchConfig:
     candidates: int = 50
     flat_max_passages: int = 100_000
     hnsw_m: int = 32
-    hnsw_ef_search: int = 256
+    hnsw_ef_search: int = 1024
 
     def __post_init__(self) -> None:
         require(1 <= self.k <= 100, "search.k", self.k, "1 to 100")
@@ -48,6 +48,8 @@ class SearchIndex:
         self.titles = titles
         self.vectors = vectors
         self.config = config
+        if isinstance(vectors, faiss.IndexHNSW):
+            vectors.hnsw.efSearch = config.hnsw_ef_search  # a file keeps the value it was built with
         self.keywords = KeywordIndex([p.text for p in passages])
         self._positions_by_article: dict[str, np.ndarray] = {}
         for article_id in titles:

@@ -137,3 +137,17 @@ def test_sqlite_uses_wal(library, sample_text):
     add_sample(library, sample_text)
     with sqlite3.connect(library.store.path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_hnsw_above_the_flat_limit(config, embedder, sample_text):
+    import dataclasses
+
+    import faiss
+
+    search = dataclasses.replace(config.search, flat_max_passages=3, hnsw_ef_search=77)
+    big = Library(config.data_dir, config.chunking, search, embedder)
+    add_sample(big, sample_text)
+    snap = reopen(big).snapshot()
+    assert isinstance(snap.index.vectors, faiss.IndexHNSW) and snap.index.vectors.hnsw.efSearch == 77
+    assert "Podil" in big.search("Which Kyiv neighbourhood was hit?")[0].passage.text
+    assert all(h.passage.article_id == "sample" for h in big.search("Kyiv", article_ids=["sample"]))
