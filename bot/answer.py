@@ -123,7 +123,8 @@ class Answerer:
         return Answer(question, REFUSAL, True, "refusal", [], related, notice, timings)
 
     async def rewrite(self, history: Sequence[Turn], question: str) -> str:
-        """A standalone version of a follow-up question, for retrieval only."""
+        """A standalone version of a follow-up question: retrieval uses it, and the model sees it
+        beside the user's own words."""
         if not history:
             return question
         turns = [(t.question, t.answer) for t in history[-3:]]
@@ -173,6 +174,9 @@ class Answerer:
         start = time.perf_counter()
         question = self.check_question(question)
         timings: dict[str, float] = {}
+        if looks_like_injection(question):
+            log.info("declined a question that looks like prompt injection")
+            return self._refusal(question, [], self._finish(timings, start))
         query = await self.rewrite(history, question)
         timings["rewrite_s"] = time.perf_counter() - start
         hits = await asyncio.to_thread(self.library.search, query, None, article_ids)
@@ -180,9 +184,6 @@ class Answerer:
         if not hits:
             notice = None if self.library.list_articles() else NO_ARTICLES
             return self._refusal(question, hits, self._finish(timings, start), notice)
-        if looks_like_injection(question):
-            log.info("declined a question that looks like prompt injection")
-            return self._refusal(question, hits, self._finish(timings, start))
         if hits[0].similarity < self.config.min_similarity and hits[0].keyword_rank is None:
             return self._refusal(question, hits, self._finish(timings, start))
         # The user's own words are answered; a follow-up's standalone form rides along so the
