@@ -32,9 +32,11 @@ class ChunkingConfig:
 # Words that end in a full stop without ending the sentence ("Lt. Gen. Jim Hockenhull").
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st mt lt gen maj col capt cpt sgt cmdr adm gov sen rep pres "
-    "rev hon no nos vs etc fig approx dept est inc ltd co corp jan feb mar apr jun jul aug "
+    "rev hon vs etc approx dept est inc ltd co corp jan feb mar apr jun jul aug "
     "sep sept oct nov dec".split()
 )
+# Abbreviations only before a number ("No. 5", "Fig. 2"); "He said no. Then…" ends a sentence.
+_NUMBER_ABBREVIATIONS = frozenset({"no", "nos", "fig", "vol", "pp"})
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+|$)""")
 _NEXT_STARTS_SENTENCE = re.compile(r"""\s+["'“‘(\[]*[A-Z0-9À-ÖØ-Þ]""")
 _WORD = re.compile(r"\S+")
@@ -46,11 +48,13 @@ def _is_abbreviation(text: str, end_of_punct: int, dot_at: int) -> bool:
     start = dot_at
     while start > 0 and not text[start - 1].isspace():
         start -= 1
-    word = text[start:dot_at].strip("\"'“‘(")
-    if word.lower() in _ABBREVIATIONS:
+    word = text[start:dot_at].strip("\"'“‘(").lower()
+    if word in _ABBREVIATIONS:
         return True
+    if word in _NUMBER_ABBREVIATIONS:
+        return text[end_of_punct:].lstrip()[:1].isdigit()
     # A lone initial ("J. Smith"); dotted acronyms such as "U.N." may end a sentence.
-    return len(word) == 1 and word.isupper()
+    return len(word) == 1 and text[start:dot_at].strip("\"'“‘(").isupper()
 
 
 def split_sentences(text: str) -> list[Span]:
