@@ -71,11 +71,15 @@ class Context:
     whole_article: bool
 
 
+def scored_sentences(passage: str, wanted: set[str]) -> list[tuple[int, str]]:
+    """Each sentence of `passage` with the number of `wanted` content words it contains."""
+    sentences = [passage[s.start : s.end] for s in split_sentences(passage)] or [passage]
+    return [(len(wanted & content_tokens(sentence)), sentence) for sentence in sentences]
+
+
 def best_sentence(passage: str, claim: str) -> str:
     """The sentence of `passage` sharing most words with `claim` (the first one when none do)."""
-    wanted = content_tokens(claim)
-    sentences = [passage[s.start : s.end] for s in split_sentences(passage)] or [passage]
-    return max(sentences, key=lambda s: len(wanted & content_tokens(s)))
+    return max(scored_sentences(passage, content_tokens(claim)), key=lambda pair: pair[0])[1]
 
 
 class Answerer:
@@ -141,13 +145,11 @@ class Answerer:
     def quote_answer(self, question: str, hits: list[SearchHit], timings: dict[str, float]) -> Answer:
         """Without an LLM: the sentences from the top passages that share most words with the question."""
         wanted = content_tokens(question)
-        scored: list[tuple[float, int, str, Passage]] = []
-        for rank, hit in enumerate(hits[:3]):
-            text = hit.passage.text
-            for span in split_sentences(text):
-                sentence = text[span.start : span.end]
-                overlap = len(wanted & content_tokens(sentence)) / max(1, len(wanted))
-                scored.append((overlap, -rank, sentence, hit.passage))
+        scored = [
+            (overlap, -rank, sentence, hit.passage)
+            for rank, hit in enumerate(hits[:3])
+            for overlap, sentence in scored_sentences(hit.passage.text, wanted)
+        ]
         best = [s for s in sorted(scored, key=lambda s: (s[0], s[1]), reverse=True)[:2] if s[0] > 0]
         if not best:
             return self._refusal(question, hits, timings, LLM_DOWN_NOTICE)
