@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import print_table, summarize_ms, write_result  # noqa: E402
-from bot.answer import Answerer  # noqa: E402
+from bot.answering.pipeline import Answerer  # noqa: E402
 from bot.config import load_config  # noqa: E402
-from bot.llm import LLMClient  # noqa: E402
+from bot.llm.client import LLMClient  # noqa: E402
 from index.embed import Embedder  # noqa: E402
 from index.ingest import read_file  # noqa: E402
 from index.library import Library  # noqa: E402

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import platform
-import statistics
 import time
 from pathlib import Path
+
+from bot.evaluation.stats import summarize_ms  # noqa: F401  (re-exported for the bench scripts)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -22,16 +23,6 @@ def machine() -> dict:
     except OSError:
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def summarize_ms(seconds: list[float]) -> dict:
-    ms = [s * 1000 for s in seconds]
-    return {"p50_ms": round(statistics.median(ms), 3), "p95_ms": round(percentile(ms, 0.95), 3)}
 
 
 def write_result(name: str, payload: dict) -> Path:

@@ -19,10 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import print_table, summarize_ms, write_result  # noqa: E402
-from bot.answer import Answerer  # noqa: E402
+from bot.answering.pipeline import Answerer  # noqa: E402
 from bot.config import load_config  # noqa: E402
-from bot.discord_bot import ArticleBot, Services  # noqa: E402
-from bot.llm import LLMClient  # noqa: E402
+from bot.discord.client import ArticleBot  # noqa: E402
+from bot.discord.services import Services  # noqa: E402
+from bot.llm.client import LLMClient  # noqa: E402
 from index.embed import Embedder  # noqa: E402
 from index.ingest import read_file  # noqa: E402
 from index.library import Library  # noqa: E402
@@ -92,7 +93,7 @@ async def run_discord(services: Services, seconds: float, concurrency: int) -> d
     import simcord
 
     bot = ArticleBot(services)
-    bot.cooldown.seconds = 0
+    services.cooldown = None
     async with simcord.run(bot, settle_timeout=120) as env:
         guild = env.create_guild()
         channel = guild.create_text_channel("general")

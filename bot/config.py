@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.answer_config import AnswerConfig
-from bot.discord_config import DiscordConfig
-from bot.llm_config import LLMConfig
+from bot.answering.config import AnswerConfig
+from bot.discord.config import DiscordConfig
+from bot.llm.config import LLMConfig
 from index.chunk import ChunkingConfig
 from index.config_errors import ConfigError, require
 from index.embed import EmbeddingConfig

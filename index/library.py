@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from index.chunk import ChunkingConfig, chunk_article
-from index.embed import Embedder
+from index.embed import TextEmbedder
 from index.errors import DuplicateError, IngestError
-from index.models import Article, Document, Passage, SearchHit
+from index.models import Article, AuditEntry, Document, Passage, SearchHit
 from index.search import SearchConfig, SearchIndex
 from index.store import NewArticle, Store, content_hash
 from index.vectors import build_faiss, read_index, write_index_atomically
@@ -67,7 +67,7 @@ class Library:
         data_dir: Path,
         chunking: ChunkingConfig,
         search: SearchConfig,
-        embedder: Embedder,
+        embedder: TextEmbedder,
     ):
         self.data_dir = data_dir
         self.chunking = chunking
@@ -77,6 +77,10 @@ class Library:
         self._write_lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._snapshot: Snapshot | None = None
+
+    def sibling(self, data_dir: Path) -> Library:
+        """A Library over another data folder with the same settings and the same loaded model."""
+        return Library(data_dir, self.chunking, self.search_config, self.embedder)
 
     # -- snapshot --------------------------------------------------------------------------
 
@@ -111,6 +115,30 @@ class Library:
     def get_article(self, article_id: str) -> Article:
         return self.store.get_article(article_id)
 
+    def article_ids(self) -> set[str]:
+        return self.store.article_ids()
+
+    def article_text(self, article_id: str) -> str:
+        """The cleaned text the article's passages were cut from."""
+        return self.store.article_text(article_id)
+
+    def audit_log(self, limit: int = 100) -> list[AuditEntry]:
+        return self.store.audit_log(limit)
+
+    def channel_article(self, channel_id: int) -> str | None:
+        """The article a channel's questions use by default, if one was set."""
+        return self.store.channel_article(channel_id)
+
+    def set_channel_article(self, channel_id: int, guild_id: int, article_id: str, actor: str) -> None:
+        self.store.set_channel_article(channel_id, guild_id, article_id, actor)
+
+    def warm_up(self) -> None:
+        """Load the embedding model now rather than on the first question."""
+        self.embedder.embed_query("warm-up")
+
+    def embed_queries(self, queries: list[str]) -> np.ndarray:
+        return self.embedder.embed_passages(queries)
+
     def articles_for_guild(self, guild_id: int, global_ids: Collection[str] = ()) -> list[Article]:
         """The articles a guild may see: its own plus those marked global."""
         return [a for a in self.store.list_articles() if a.guild_id == guild_id or a.id in global_ids]
@@ -120,11 +148,17 @@ class Library:
         passages = self.snapshot().index.passages
         return passages if article_ids is None else [p for p in passages if p.article_id in article_ids]
 
-    def search(self, query: str, k: int | None = None, article_ids: Collection[str] | None = None) -> list[SearchHit]:
+    def search(
+        self, query: str, k: int | None = None, article_ids: Collection[str] | None = None, *,
+        query_vector: np.ndarray | None = None, weights: tuple[float, float] | None = None,
+    ) -> list[SearchHit]:
+        """Best passages first. `query_vector` skips embedding (batched callers); `weights`
+        (dense, keyword) replaces the configured fusion weights (the eval's baselines)."""
         snap = self.snapshot()
         if not len(snap.index):
             return []
-        return snap.index.search(query, self.embedder.embed_query(query), k or self.search_config.k, article_ids)
+        vector = self.embedder.embed_query(query) if query_vector is None else query_vector
+        return snap.index.search(query, vector, k or self.search_config.k, article_ids, weights)
 
     # -- writes ----------------------------------------------------------------------------
 

@@ -92,7 +92,12 @@ class SearchIndex:
     def _similarity(self, query_vector: np.ndarray, position: int) -> float:
         return float(np.dot(self.vectors.reconstruct(position), query_vector))
 
-    def search(self, query: str, query_vector: np.ndarray, k: int, article_ids: Collection[str] | None = None) -> list[SearchHit]:
+    def search(
+        self, query: str, query_vector: np.ndarray, k: int, article_ids: Collection[str] | None = None,
+        weights: tuple[float, float] | None = None,
+    ) -> list[SearchHit]:
+        """`weights` (dense, keyword) overrides the configured fusion, for baselines in the eval."""
+        dense_weight, keyword_weight = weights or (self.config.dense_weight, self.config.keyword_weight)
         allowed = self._allowed_positions(article_ids)
         available = len(self.passages) if allowed is None else len(allowed)
         limit = min(max(self.config.candidates, k), available)
@@ -101,7 +106,7 @@ class SearchIndex:
         dense_ranked, similarity = self._dense(query_vector, limit, allowed)
         keyword_ranked = self._keyword(query, limit, allowed)
         fused = reciprocal_rank_fusion(
-            [(dense_ranked, self.config.dense_weight), (keyword_ranked, self.config.keyword_weight)],
+            [(dense_ranked, dense_weight), (keyword_ranked, keyword_weight)],
             k=self.config.rrf_k,
         )
         dense_rank = {pos: r for r, pos in enumerate(dense_ranked, start=1)}

@@ -17,12 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from index.errors import NotFoundError
+from index.errors import NotFoundError, StoreVersionError
 from index.models import Article, AuditEntry, Passage
 
 log = logging.getLogger(__name__)
 
-_SCHEMA = """
+# Ordered migrations: step i brings a file from user_version i to i + 1. Never edit a released
+# step; append a new one. Version 1 is the schema of release 0.1.0 (created with IF NOT EXISTS
+# because 0.1.0 files carry user_version 0 and already hold these tables).
+_V1 = """
 CREATE TABLE IF NOT EXISTS articles(
     id TEXT PRIMARY KEY,
     title TEXT NOT NULL,
@@ -65,7 +68,10 @@ CREATE TABLE IF NOT EXISTS channel_articles(
     guild_id INTEGER NOT NULL,
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE
 );
+INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', '0');
 """
+MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(part for part in _V1.split(";\n") if part.strip()),)
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def content_hash(text: str) -> str:
@@ -103,8 +109,38 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-            db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', '0')")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring the file up to SCHEMA_VERSION, one step per transaction; refuse a newer file."""
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            while True:
+                # BEGIN IMMEDIATE takes the write lock before the version is read, so two processes
+                # starting at once cannot both run the same step.
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    version = db.execute("PRAGMA user_version").fetchone()[0]
+                    if version > SCHEMA_VERSION:
+                        raise StoreVersionError(f"{self.path} has schema version {version}, newer than this "
+                                                f"articlebot's {SCHEMA_VERSION}: upgrade articlebot")
+                    if version == SCHEMA_VERSION:
+                        db.execute("COMMIT")
+                        return
+                    for statement in MIGRATIONS[version]:
+                        db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {version + 1}")
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                log.info("migrated %s to schema version %d", self.path.name, version + 1)
+        finally:
+            db.close()
+
+    def schema_version(self) -> int:
+        with self._connect() as db:
+            return int(db.execute("PRAGMA user_version").fetchone()[0])
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from bot.llm import LLMError
-from bot.llm_config import LLMConfig
-from bot.prompts import ChatMessage
+from typing import Any
+
+from bot.llm.config import LLMConfig
+from bot.llm.protocol import ChatMessage, ChatModel, LLMError
 
 
-class ScriptedLLM:
+class ScriptedLLM(ChatModel):
     """Streams scripted replies word by word; an LLMError in the script is raised instead."""
 
     def __init__(self, *replies: str | LLMError, config: LLMConfig | None = None):
@@ -18,7 +19,17 @@ class ScriptedLLM:
         self.requests: list[list[ChatMessage]] = []
         self.warmups: list[list[ChatMessage]] = []
 
-    async def stream(self, messages: list[ChatMessage], max_tokens: int | None = None) -> AsyncIterator[str]:
+    @property
+    def context_tokens(self) -> int:
+        return self.config.context_tokens
+
+    @property
+    def max_answer_tokens(self) -> int:
+        return self.config.max_answer_tokens
+
+    async def stream(
+        self, messages: list[ChatMessage], max_tokens: int | None = None, *, options: dict[str, Any] | None = None
+    ) -> AsyncIterator[str]:
         if max_tokens == 1:  # a cache warm-up, not a question: it takes no scripted reply
             self.warmups.append(messages)
             return
@@ -29,8 +40,10 @@ class ScriptedLLM:
         for i, word in enumerate(reply.split(" ")):
             yield word if i == 0 else " " + word
 
-    async def complete(self, messages: list[ChatMessage], max_tokens: int) -> str:
-        return "".join([piece async for piece in self.stream(messages, max_tokens)])
+    async def complete(
+        self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None
+    ) -> str:
+        return "".join([piece async for piece in self.stream(messages, max_tokens, options=options)])
 
     def stop(self) -> None:
         pass

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from bot.answer import LLM_DOWN_NOTICE, NO_ARTICLES, REFUSAL, Answerer, QuestionError, Turn
-from bot.answer_config import AnswerConfig
-from bot.llm import LLMError
+from bot.answering.pipeline import LLM_DOWN_NOTICE, NO_ARTICLES, REFUSAL, Answerer, QuestionError, Turn
+from bot.answering.config import AnswerConfig
+from bot.llm.protocol import LLMError
 from index.clean import clean_text
 from index.models import Document
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.chunk import _ABBREVIATIONS, ChunkingConfig, chunk_article, count_words, split_sentences
+from index.chunk import ChunkingConfig, chunk_article
+from index.text import _ABBREVIATIONS, count_words, split_sentences
 from index.clean import clean_text
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=9)

@@ -5,7 +5,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.citations import (
+from bot.answering.citations import (
     CitationChecker, DraftSentence, answers_question, check_answer, content_tokens, key_tokens, parse_answer, support,
 )
 

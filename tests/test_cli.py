@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
+from bot.terminal import cli
 from index.library import Library
 
 from .conftest import ROOT, SAMPLE

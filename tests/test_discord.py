@@ -10,11 +10,12 @@ import discord
 import pytest
 import simcord
 
-from bot.answer import Answerer
-from bot.answer_config import AnswerConfig
-from bot.discord_bot import ArticleBot, Services
-from bot.discord_config import DiscordConfig
-from index.chunk import split_sentences
+from bot.answering.pipeline import Answerer
+from bot.answering.config import AnswerConfig
+from bot.discord.client import ArticleBot
+from bot.discord.services import Services
+from bot.discord.config import DiscordConfig
+from index.text import split_sentences
 from index.clean import clean_text
 from index.ingest_config import IngestConfig
 from index.models import Document
@@ -188,7 +189,7 @@ async def test_mention_thread_and_follow_up(env, channel, alice, llm):
     first = thread.history()
     assert any("Podil" in m.content and "[1]" in m.content for m in first)
     llm.replies += ["How many people were wounded in the Podil shelling?", "Kyiv Mayor Vitali Klitschko said 19 were wounded in the shelling [8]."]
-    env.bot.cooldown.seconds = 0
+    env.bot.services.cooldown = None
     await alice.send(thread, "How many were wounded?")
     assert "Conversation:" in llm.requests[-2][0].content  # the follow-up was rewritten with the thread's history
     assert any("19 were wounded" in m.content for m in thread.history())

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
+from bot.terminal import cli
 from bot.config import Config
-from bot.llm_config import LLMConfig
-from bot.squad import contains_answer, exact_match, normalize_answer, token_f1
+from bot.llm.config import LLMConfig
+from bot.evaluation.squad import contains_answer, exact_match, normalize_answer, token_f1
 from index.library import Library
 
 SLICE = Path(__file__).resolve().parent / "data" / "squad-slice"

@@ -11,11 +11,12 @@ import signal
 import httpx
 import pytest
 
-from bot.answer import Answerer
-from bot.answer_config import AnswerConfig
-from bot.llm import LLMClient, LLMError
-from bot.llm_config import LLMConfig
-from bot.prompts import ChatMessage
+from bot.answering.pipeline import Answerer
+from bot.answering.config import AnswerConfig
+from bot.llm.client import LLMClient
+from bot.llm.protocol import LLMError
+from bot.llm.config import LLMConfig
+from bot.llm.protocol import ChatMessage
 from index.clean import clean_text
 from index.models import Document
 

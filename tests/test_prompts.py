@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot.prompts import Templates, answer_messages, estimate_tokens, fit_passages, render_passages
+from bot.answering.prompts import Templates, answer_messages, estimate_tokens, fit_passages, render_passages
 
 
 def test_templates_load_from_files():

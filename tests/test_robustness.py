@@ -15,12 +15,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.answer import Answerer
-from bot.answer_config import AnswerConfig
-from bot.discord_format import split_message
-from bot.llm import LLMClient, LLMError
-from bot.llm_config import LLMConfig
-from bot.prompts import ChatMessage
+from bot.answering.pipeline import Answerer
+from bot.answering.config import AnswerConfig
+from bot.discord.format import split_message
+from bot.llm.client import LLMClient
+from bot.llm.protocol import LLMError
+from bot.llm.config import LLMConfig
+from bot.llm.protocol import ChatMessage
 from index.clean import clean_text
 from index.errors import IngestError
 from index.ingest import read_source

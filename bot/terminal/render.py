@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.answer import Answer, Citation
-
-EXCERPT_CHARS = 220
-
-
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
-
+from bot.answering.pipeline import Answer, Citation
+from index.text import excerpt
 
 def format_sources(citations: list[Citation], heading: str) -> str:
     if not citations:

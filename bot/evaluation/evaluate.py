@@ -8,8 +8,6 @@ span overlaps it (passages may merge short paragraphs or split long ones).
 from __future__ import annotations
 
 import asyncio
-import copy
-import dataclasses
 import json
 import logging
 import re
@@ -21,17 +19,18 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from bot.answer import Answerer
-from bot.squad import contains_answer, exact_match, token_f1
+from bot.answering.pipeline import Answerer
+from bot.evaluation.stats import summarize_ms
+from bot.evaluation.squad import contains_answer, exact_match, token_f1
 from index.clean import clean_text
 from index.library import Library, slugify
 from index.models import Document
-from index.search import SearchIndex
 
 log = logging.getLogger(__name__)
 
 K = 10
-METHODS = {"hybrid": (1.0, 1.0), "dense": (1.0, 0.0), "bm25": (0.0, 1.0)}
+# None: the shipped fusion settings from config.toml, so the eval scores what users get.
+METHODS: dict[str, tuple[float, float] | None] = {"hybrid": None, "dense": (1.0, 0.0), "bm25": (0.0, 1.0)}
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def load_dataset(path: Path) -> Dataset:
 
 def index_dataset(dataset: Dataset, library: Library) -> dict[tuple[str, int], set[str]]:
     """Index each article (reusing what the data dir already holds) → passage key → paragraph ids."""
-    have = library.store.article_ids()
+    have = library.article_ids()
     mapping: dict[tuple[str, int], set[str]] = {}
     for doc_id, (title, paras) in tqdm(dataset.articles.items(), desc="indexing", unit="article"):
         article_id = slugify(doc_id)
@@ -93,32 +92,17 @@ def index_dataset(dataset: Dataset, library: Library) -> dict[tuple[str, int], s
     return mapping
 
 
-def _percentiles(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"p50_ms": 0.0, "p95_ms": 0.0}
-    ordered = sorted(values)
-    return {"p50_ms": round(statistics.median(ordered) * 1000, 2), "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 2)}
-
-
-def _variant(index: SearchIndex, dense: float, keyword: float) -> SearchIndex:
-    variant = copy.copy(index)  # shares FAISS and BM25; only the fusion weights differ
-    variant.config = dataclasses.replace(index.config, dense_weight=dense, keyword_weight=keyword)
-    return variant
-
-
 def retrieval_metrics(library: Library, questions: list[EvalQuestion], mapping: dict[tuple[str, int], set[str]]) -> dict:
     answerable = [q for q in questions if not q.is_impossible]
-    index = library.snapshot().index
     start = time.perf_counter()
-    vectors = library.embedder.embed_passages([q.question for q in answerable], progress=False)
+    vectors = library.embed_queries([q.question for q in answerable])
     embed_s = (time.perf_counter() - start) / max(1, len(answerable))
     results = {}
-    for method, (dense, keyword) in METHODS.items():
-        variant = _variant(index, dense, keyword)
+    for method, weights in METHODS.items():
         ranks, times = [], []
         for q, vector in tqdm(list(zip(answerable, vectors)), desc=f"retrieval {method}", unit="q"):
             t = time.perf_counter()
-            hits = variant.search(q.question, vector, K)
+            hits = library.search(q.question, K, query_vector=vector, weights=weights)
             times.append(time.perf_counter() - t)
             rank = next((i for i, h in enumerate(hits, 1) if q.gold_pid in mapping.get((h.passage.article_id, h.passage.n), ())), None)
             ranks.append(rank)
@@ -127,7 +111,7 @@ def retrieval_metrics(library: Library, questions: list[EvalQuestion], mapping: 
             "questions": len(ranks),
             **{f"recall@{k}": round(sum(1 for r in ranks if r and r <= k) / n, 4) for k in (1, 5, 10)},
             "mrr@10": round(sum(1 / r for r in ranks if r) / n, 4),
-            "search": _percentiles(times),
+            "search": summarize_ms(times),
         }
     results["query_embedding_ms_per_question"] = round(embed_s * 1000, 2)
     return results
@@ -186,7 +170,7 @@ def answer_metrics(records: list[dict]) -> dict:
         "citation_precision": round(sum(cited) / len(cited), 4) if cited else 0.0,
         "citation_recall": share(answered, lambda r: r["cites_gold_paragraph"]),
         "fallback_answers": share(records, lambda r: r["mode"] == "quote"),
-        "latency": {stage: _percentiles(values) for stage, values in timings.items()},
+        "latency": {stage: summarize_ms(values) for stage, values in timings.items()},
     }
 
 

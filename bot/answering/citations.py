@@ -11,46 +11,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import Stemmer
+from index.text import NUMBER, content_tokens, key_tokens, split_paragraphs, split_sentences
 
-from index.chunk import split_paragraphs, split_sentences
-
-_STEMMER = Stemmer.Stemmer("english")
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 # A run of markers, also "[1], [2] and [3]": removed as a whole so no stray commas are left.
 _MARKER_RUN = re.compile(r"\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\](?:\s*(?:[,;]|and)?\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*")
 _MARKERS_AFTER_END = re.compile(r"""([.!?]["'”’)]?)((?:\s*[,;]?\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)""")
 _PUNCT_RUN = re.compile(r"\s*([,;:]\s*)*([.!?])(?:\s*[.,;:])*$")
 _LIST_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
-_TOKEN = re.compile(r"\d+(?:[.,:]\d+)*|[^\W\d_]+")
-_NUMBER = re.compile(r"^\d+(?:[.,:]\d+)*$")
 _REFUSAL = re.compile(
     r"\b(?:doesn'?t|does not|did not|didn'?t|do not|don'?t)\s+(?:say|mention|state|specify|contain|provide|include|answer)"
     r"|\bnot\s+(?:mentioned|stated|specified|provided|included|given)\b"
     r"|\bno\s+(?:information|mention|details?)\b|\bcannot\s+(?:answer|determine|tell)\b|\bunable to\b|\bI don'?t know\b",
     re.IGNORECASE,
 )
-_STOP_WORDS = frozenset(
-    "a an the and or but if then of to in on at by for with from as is are was were be been being has have had do "
-    "does did this that these those it its it's they them their there here he she his her him we our you your i me my "
-    "not no so than too very can could would should will shall may might must into onto about over under after before "
-    "also just only which who whom whose what when where why how all any each both few more most other some such own "
-    "same said says say according article passage passages".split()
-)
-
-
-def _normalise(word: str) -> str:
-    word = word.lower()
-    return word if _NUMBER.match(word) else _STEMMER.stemWord(word)
-
-
-def content_tokens(text: str) -> set[str]:
-    return {_normalise(w) for w in _TOKEN.findall(text) if w.lower() not in _STOP_WORDS}
-
-
-def key_tokens(text: str) -> set[str]:
-    """Numbers and capitalised words (names, places): the facts a sentence must not get wrong."""
-    return {_normalise(w) for w in _TOKEN.findall(text) if (w[0].isdigit() or w[0].isupper()) and w.lower() not in _STOP_WORDS}
 
 
 def answers_question(question: str, sentences: list[str]) -> bool:
@@ -95,7 +69,7 @@ def support(sentence_tokens: set[str], passage_tokens: set[str], keys: set[str] 
     capitalised name (`keys`) is missing from it."""
     if not sentence_tokens or not keys <= passage_tokens:
         return 0.0
-    if any(_NUMBER.match(t) and t not in passage_tokens for t in sentence_tokens):
+    if any(NUMBER.match(t) and t not in passage_tokens for t in sentence_tokens):
         return 0.0
     return len(sentence_tokens & passage_tokens) / len(sentence_tokens)
 

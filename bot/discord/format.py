@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-from bot.answer import Answer, Citation
-from bot.terminal import excerpt
+from discord.utils import escape_markdown, escape_mentions
+
+from bot.answering.pipeline import Answer, Citation
+from index.text import excerpt
 
 DISCORD_LIMIT = 2000
 _MD_MARKERS = ("```", "**", "__", "~~", "`", "*", "_")
@@ -13,9 +15,10 @@ _ATOMIC = re.compile(r"\[\d+\]|<https?://[^>\s]+>|https?://\S+")
 
 
 def _escape(text: str) -> str:
-    """Article text is shown as text: no markdown, no links, no mentions."""
-    text = re.sub(r"([\\*_`~|>#\[\]])", r"\\\1", text)
-    return text.replace("@", "@\u200b")
+    """Article text is shown as text: no markdown, no masked links, no mentions."""
+    text = escape_mentions(escape_markdown(text, ignore_links=False))
+    # [n] is ours: article text must not forge a citation marker (discord.py leaves brackets alone).
+    return re.sub(r"(?<!\\)([\[\]])", r"\\\1", text)
 
 
 def _source_line(c: Citation) -> str:

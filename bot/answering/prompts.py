@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+from bot.llm.protocol import ChatMessage
+
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 # A rough, deliberately high count for English under common BPE vocabularies: being over is
 # safe (a prompt a little shorter than it could be), being under overflows the context.
 CHARS_PER_TOKEN = 3.2
@@ -34,15 +36,6 @@ class Templates:
             return (directory / f"{name}.txt").read_text(encoding="utf-8").strip()
 
         return cls(read("system"), read("passages"), read("answer"), read("rewrite"))
-
-
-@dataclass(frozen=True)
-class ChatMessage:
-    role: str
-    content: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"role": self.role, "content": self.content}
 
 
 def fence_passage(text: str) -> str:

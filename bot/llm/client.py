@@ -12,20 +12,17 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openai
 
-from bot.llm_config import LLMConfig
-from bot.llm_models import resolve_model
-from bot.llm_server import LocalLLMServer, ServerSpec
-from bot.prompts import ChatMessage
+from bot.llm.config import LLMConfig
+from bot.llm.models import resolve_model
+from bot.llm.server import LocalLLMServer, ServerSpec
+from bot.llm.protocol import ChatMessage, LLMError
 
 log = logging.getLogger(__name__)
-
-
-class LLMError(RuntimeError):
-    """The model could not be reached or gave no usable output (after retries)."""
 
 
 class LLMClient:
@@ -40,6 +37,14 @@ class LLMClient:
     @property
     def model_name(self) -> str:
         return self.config.model
+
+    @property
+    def context_tokens(self) -> int:
+        return self.config.context_tokens
+
+    @property
+    def max_answer_tokens(self) -> int:
+        return self.config.max_answer_tokens
 
     def start(self) -> None:
         """Blocking: resolve the model and start the local server (no-op for a remote endpoint)."""
@@ -78,7 +83,9 @@ class LLMClient:
             self._gate = asyncio.Semaphore(self.config.max_concurrent)
         return self._gate
 
-    async def stream(self, messages: list[ChatMessage], max_tokens: int | None = None) -> AsyncIterator[str]:
+    async def stream(
+        self, messages: list[ChatMessage], max_tokens: int | None = None, *, options: dict[str, Any] | None = None
+    ) -> AsyncIterator[str]:
         """Yield the answer's text as it is generated; raise LLMError on any failure."""
         async with self._semaphore():
             try:
@@ -89,6 +96,7 @@ class LLMClient:
                     max_tokens=max_tokens or self.config.max_answer_tokens,
                     temperature=self.config.temperature,
                     stream=True,
+                    extra_body=options or None,
                 )
                 finished = False
                 async for chunk in stream:
@@ -105,5 +113,7 @@ class LLMClient:
                     raise
                 raise LLMError(f"{exc.__class__.__name__}: {exc}") from exc
 
-    async def complete(self, messages: list[ChatMessage], max_tokens: int) -> str:
-        return "".join([piece async for piece in self.stream(messages, max_tokens=max_tokens)])
+    async def complete(
+        self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None
+    ) -> str:
+        return "".join([piece async for piece in self.stream(messages, max_tokens=max_tokens, options=options)])

@@ -9,9 +9,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.answer import Answer, QuestionError, Turn
-from bot.discord_bot import NO_MENTIONS, ArticleBot
-from bot.discord_format import format_answer, split_message
+from bot.answering.pipeline import Answer, QuestionError, Turn
+from bot.discord.services import NO_MENTIONS, Services
+from bot.discord.format import format_answer, split_message
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +22,9 @@ BUSY = "I'm answering other questions right now; please ask again in a minute."
 
 
 class AskCog(commands.Cog):
-    def __init__(self, bot: ArticleBot):
+    def __init__(self, bot: commands.Bot, services: Services):
         self.bot = bot
+        self.services = services
         self.conversations: dict[int, list[Turn]] = {}  # thread id → turns, for follow-ups
 
     # -- shared gatekeeping --------------------------------------------------------------------
@@ -32,25 +33,25 @@ class AskCog(commands.Cog):
         """(scope, None) to go ahead, or ([], a message saying why not). The cooldown starts
         only for a question that will be answered."""
         try:
-            self.bot.services.answerer.check_question(question)
+            self.services.answerer.check_question(question)
             scope = resolve_scope()
         except QuestionError as exc:
             return [], f"Sorry, {exc}."
         except LookupError as exc:
             return [], str(exc).capitalize()
-        wait = self.bot.cooldown.remaining(user_id)
+        wait = self.services.cooldown_remaining(user_id)
         if wait > 0:
             return [], f"Please wait {wait:.0f} s before asking again."
         return scope, None
 
     async def _answer(self, question: str, scope: list[str], history: list[Turn]) -> Answer | None:
         """The answer, or None when too many questions are already being answered."""
-        if not self.bot.in_flight.try_enter():
+        if not self.services.in_flight.try_enter():
             return None
         try:
-            return await self.bot.services.answerer.answer(question, scope, history)
+            return await self.services.answerer.answer(question, scope, history)
         finally:
-            self.bot.in_flight.leave()
+            self.services.in_flight.leave()
 
     async def _reply(self, question: str, scope: list[str], history: list[Turn]) -> tuple[str, Answer | None]:
         """The text to send, and the answer when there is one (never an exception)."""
@@ -69,7 +70,7 @@ class AskCog(commands.Cog):
     async def ask(self, interaction: discord.Interaction, question: str, article: str | None = None) -> None:
         guild_id = interaction.guild_id or 0
         scope, problem = self._gatekeep(
-            interaction.user.id, question, lambda: self.bot.scope_for(guild_id, interaction.channel_id, article)
+            interaction.user.id, question, lambda: self.services.scope_for(guild_id, interaction.channel_id, article)
         )
         if problem is not None:
             await interaction.response.send_message(problem, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -90,7 +91,7 @@ class AskCog(commands.Cog):
     async def _article_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         if interaction.guild is None:
             return []
-        articles = self.bot.services.library.articles_for_guild(interaction.guild.id, self.bot.services.discord.global_articles)
+        articles = self.services.library.articles_for_guild(interaction.guild.id, self.services.discord.global_articles)
         current = current.lower()
         return [
             app_commands.Choice(name=f"{a.id} — {a.title}"[:100], value=a.id)
@@ -109,13 +110,13 @@ class AskCog(commands.Cog):
             return
         channel = message.channel
         in_our_thread = isinstance(channel, discord.Thread) and channel.owner_id == self.bot.user.id
-        mentioned = self.bot.services.discord.answer_mentions and self.bot.user in message.mentions
+        mentioned = self.services.discord.answer_mentions and self.bot.user in message.mentions
         question = self._question_from_mention(message) if in_our_thread or mentioned else ""
         if not question:
             return
         parent = channel.parent_id if isinstance(channel, discord.Thread) else channel.id
         guild_id = message.guild.id
-        scope, problem = self._gatekeep(message.author.id, question, lambda: self.bot.scope_for(guild_id, parent, None))
+        scope, problem = self._gatekeep(message.author.id, question, lambda: self.services.scope_for(guild_id, parent, None))
         try:
             if problem is not None:
                 await message.reply(problem, allowed_mentions=NO_MENTIONS, mention_author=False)

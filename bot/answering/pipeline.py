@@ -11,12 +11,12 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
-from bot.answer_config import AnswerConfig
-from bot.citations import CitationChecker, answers_question, content_tokens, parse_answer
-from bot.guard import looks_like_injection
-from bot.llm import LLMClient, LLMError
-from bot.prompts import Templates, answer_messages, estimate_tokens, fit_passages, rewrite_messages
-from index.chunk import split_sentences
+from bot.answering.config import AnswerConfig
+from bot.answering.citations import CitationChecker, answers_question, content_tokens, parse_answer
+from bot.answering.guard import looks_like_injection
+from bot.llm.protocol import ChatModel, LLMError
+from bot.answering.prompts import Templates, answer_messages, estimate_tokens, fit_passages, rewrite_messages
+from index.text import split_sentences
 from index.library import Library
 from index.models import Passage, SearchHit
 
@@ -83,7 +83,7 @@ def best_sentence(passage: str, claim: str) -> str:
 
 
 class Answerer:
-    def __init__(self, library: Library, llm: LLMClient, config: AnswerConfig, templates: Templates | None = None):
+    def __init__(self, library: Library, llm: ChatModel, config: AnswerConfig, templates: Templates | None = None):
         self.library = library
         self.llm = llm
         self.config = config
@@ -103,8 +103,7 @@ class Answerer:
         return question
 
     def _budget_tokens(self, question: str) -> int:
-        llm = self.llm.config
-        return llm.context_tokens - llm.max_answer_tokens - _PROMPT_OVERHEAD_TOKENS - estimate_tokens(question)
+        return self.llm.context_tokens - self.llm.max_answer_tokens - _PROMPT_OVERHEAD_TOKENS - estimate_tokens(question)
 
     def choose_context(self, hits: list[SearchHit], article_ids: Collection[str] | None, question: str) -> Context:
         """The whole article(s) in scope when they fit — a prompt prefix the server can cache
@@ -250,7 +249,7 @@ class Answerer:
     async def warm(self, article_ids: Collection[str] | None = None) -> None:
         """Load the embedding model and send the whole-article prefix once, so the server caches
         it before the first real question."""
-        await asyncio.to_thread(self.library.embedder.embed_query, "warm-up")
+        await asyncio.to_thread(self.library.warm_up)
         context = self.choose_context([], article_ids, "warm-up")
         if not context.whole_article:
             return

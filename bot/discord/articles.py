@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_bot import NO_MENTIONS, ArticleBot, actor_name
+from bot.discord.services import NO_MENTIONS, Services, actor_name
 from index.errors import DuplicateError, IngestError, NotFoundError
 from index.ingest import document_from_bytes, document_from_text, read_url
 from index.models import Article, Document
@@ -39,13 +39,9 @@ def _describe(article: Article, global_ids: tuple[str, ...]) -> str:
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
 class ArticleCommands(commands.GroupCog, group_name="article", group_description="Manage this server's articles (moderators)"):
-    def __init__(self, bot: ArticleBot):
-        self.bot = bot
+    def __init__(self, services: Services):
+        self.services = services
         super().__init__()
-
-    @property
-    def services(self):
-        return self.bot.services
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         member = interaction.user
@@ -130,7 +126,7 @@ class ArticleCommands(commands.GroupCog, group_name="article", group_description
     async def list_articles(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         articles = self.services.library.articles_for_guild(interaction.guild_id, self.services.discord.global_articles)
-        default = self.services.library.store.channel_article(interaction.channel_id or 0)
+        default = self.services.library.channel_article(interaction.channel_id or 0)
         lines = [_describe(a, self.services.discord.global_articles) + (" ← this channel's default" if a.id == default else "") for a in articles]
         await self._reply(interaction, "\n".join(lines)[:1900] if lines else "No articles yet: add one with `/article add`.")
 
@@ -155,8 +151,8 @@ class ArticleCommands(commands.GroupCog, group_name="article", group_description
     async def use(self, interaction: discord.Interaction, id: str) -> None:
         assert interaction.guild_id is not None and interaction.channel_id is not None
         try:
-            scope = self.bot.scope_for(interaction.guild_id, None, id)
-            await asyncio.to_thread(self.services.library.store.set_channel_article, interaction.channel_id,
+            scope = self.services.scope_for(interaction.guild_id, None, id)
+            await asyncio.to_thread(self.services.library.set_channel_article, interaction.channel_id,
                                     interaction.guild_id, scope[0], actor_name(interaction))
         except USER_ERRORS as exc:
             await self._reply(interaction, f"Could not set it: {exc}.")

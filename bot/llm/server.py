@@ -2,7 +2,7 @@
 
 The child loads the model and serves HTTP; the parent waits for /health, warms the server up,
 restarts it if it dies, and shuts it down with terminate → wait → kill.
-Child entry point: `python -m bot.llm_server --model PATH --port N --threads T --ctx C`
+Child entry point: `python -m bot.llm.server --model PATH --port N --threads T --ctx C`
 (the API key comes in the environment, never on the command line).
 """
 
@@ -73,7 +73,7 @@ class LocalLLMServer:
     def _start(self) -> None:
         self.port = free_port()
         command = [
-            sys.executable, "-m", "bot.llm_server", "--model", str(self.spec.model_path), "--port", str(self.port),
+            sys.executable, "-m", "bot.llm.server", "--model", str(self.spec.model_path), "--port", str(self.port),
             "--threads", str(self.spec.threads), "--ctx", str(self.spec.context_tokens), "--alias", self.spec.alias,
         ]
         log.info("starting the local LLM server on 127.0.0.1:%d with %s", self.port, self.spec.model_path.name)

@@ -7,37 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.answer import Answerer
-from bot.discord_config import DiscordConfig
-from bot.limits import Cooldown, InFlight
-from index.ingest_config import IngestConfig
-from index.library import Library
+from bot.discord.articles import ArticleCommands
+from bot.discord.ask import AskCog
+from bot.discord.services import NO_MENTIONS, Services
 
 log = logging.getLogger(__name__)
-
-NO_MENTIONS = discord.AllowedMentions.none()
-
-
-@dataclass
-class Services:
-    library: Library
-    answerer: Answerer
-    ingest: IngestConfig
-    discord: DiscordConfig
-
-
-def actor_name(interaction_or_message: discord.Interaction | discord.Message) -> str:
-    """Who changed the index, for the audit log: guild, user id and name."""
-    user = interaction_or_message.user if isinstance(interaction_or_message, discord.Interaction) else interaction_or_message.author
-    guild = interaction_or_message.guild
-    return f"discord:guild={guild.id if guild else 0}:user={user.id}:{user.name}"
-
 
 class ArticleTree(app_commands.CommandTree):
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
@@ -62,30 +40,10 @@ class ArticleBot(commands.Bot):
             tree_cls=ArticleTree,
         )
         self.services = services
-        self.cooldown = Cooldown(services.discord.cooldown_s)
-        self.in_flight = InFlight(services.discord.max_pending_questions)
-
-    def scope_for(self, guild_id: int, channel_id: int | None, article: str | None) -> list[str]:
-        """Article ids a question in this guild/channel may use; raises LookupError with a user message."""
-        visible = [a.id for a in self.services.library.articles_for_guild(guild_id, self.services.discord.global_articles)]
-        if article:
-            if article not in visible:
-                raise LookupError(f"there is no article `{article}` in this server; `/article list` shows them")
-            return [article]
-        if channel_id is not None:
-            default = self.services.library.store.channel_article(channel_id)
-            if default in visible:
-                return [default]
-        if not visible:
-            raise LookupError("no articles have been added in this server yet; a moderator can add one with `/article add`")
-        return visible
 
     async def setup_hook(self) -> None:
-        from bot.discord_articles import ArticleCommands
-        from bot.discord_ask import AskCog
-
-        await self.add_cog(AskCog(self))
-        await self.add_cog(ArticleCommands(self))
+        await self.add_cog(AskCog(self, self.services))
+        await self.add_cog(ArticleCommands(self.services))
         guild_id = self.services.discord.sync_guild_id
         if guild_id:
             guild = discord.Object(id=guild_id)

@@ -13,11 +13,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.answer import Answer, Answerer, QuestionError, Turn
+from bot.answering.pipeline import Answer, Answerer, QuestionError, Turn
 from bot.config import Config, load_config
-from bot.llm_models import ModelUnavailable
-from bot.runtime import ensure_sample_article, open_answerer, open_library, open_services
-from bot.terminal import answer_json, format_answer
+from bot.llm.models import ModelUnavailable
+from bot.runtime import ensure_sample_article, open_answerer, open_library
+from bot.terminal.render import answer_json, format_answer
 from index.config_errors import ConfigError
 from index.errors import DuplicateError, IngestError, NotFoundError
 from index.ingest import read_source
@@ -91,7 +91,7 @@ def cmd_index_rebuild(args: argparse.Namespace, config: Config, library: Library
 
 
 def cmd_index_audit(args: argparse.Namespace, config: Config, library: Library) -> int:
-    for entry in library.store.audit_log(args.limit):
+    for entry in library.audit_log(args.limit):
         print(f"{entry.at}  {entry.actor:<16} {entry.action:<8} {entry.article_id}  {entry.detail}")
     return 0
 
@@ -206,9 +206,9 @@ def cmd_llm_serve(args: argparse.Namespace, config: Config, library: Library) ->
 
 
 def cmd_eval(args: argparse.Namespace, config: Config, library: Library) -> int:
-    from bot import evaluate
-    from bot.answer import Answerer
-    from bot.llm import LLMClient
+    from bot.evaluation import evaluate
+    from bot.answering.pipeline import Answerer
+    from bot.llm.client import LLMClient
 
     if not (args.dataset / "paragraphs.jsonl").is_file() or not (args.dataset / "questions.jsonl").is_file():
         raise IngestError(f"{args.dataset} is not a benchmark folder (paragraphs.jsonl and questions.jsonl expected)")
@@ -216,7 +216,7 @@ def cmd_eval(args: argparse.Namespace, config: Config, library: Library) -> int:
     out.mkdir(parents=True, exist_ok=True)
     dataset = evaluate.load_dataset(args.dataset)
     # A data dir of its own: the benchmark never mixes with the bot's articles, and reruns reuse it.
-    bench_library = Library(out / "index", config.chunking, config.search, library.embedder)
+    bench_library = library.sibling(out / "index")
     mapping = evaluate.index_dataset(dataset, bench_library)
     report: dict = {"dataset": str(args.dataset), "articles": len(dataset.articles), "passages": len(mapping),
                     "retrieval": evaluate.retrieval_metrics(bench_library, dataset.questions, mapping)}
@@ -254,9 +254,10 @@ def _discord(config: Config, library: Library, token: str) -> int:
     import aiohttp
     import discord
 
-    from bot.discord_bot import run_discord
+    from bot.discord.client import run_discord
+    from bot.discord.services import Services
 
-    services = open_services(config, library)
+    services = Services(library, open_answerer(config, library), config.ingest, config.discord)
     try:
         asyncio.run(run_discord(services, token))
     except discord.LoginFailure:

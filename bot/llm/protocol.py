@@ -1,0 +1,45 @@
+"""What the answering core needs from a language model, and nothing more.
+
+`ChatModel` is the seam: the real `bot.llm.client.LLMClient` implements it, and so do the
+test fakes. Answering imports this module only, never the client or the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class LLMError(RuntimeError):
+    """The model could not be reached or gave no usable output (after retries)."""
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str
+    content: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.content}
+
+
+class ChatModel(Protocol):
+    @property
+    def context_tokens(self) -> int:
+        """Prompt plus answer must fit in this many tokens."""
+        ...
+
+    @property
+    def max_answer_tokens(self) -> int: ...
+
+    def stream(
+        self, messages: list[ChatMessage], max_tokens: int | None = None, *, options: dict[str, Any] | None = None
+    ) -> AsyncIterator[str]:
+        """The answer's text as it is generated; raises LLMError on any failure. `options` are
+        extra request fields the server understands (e.g. llama.cpp's `json_schema`)."""
+        ...
+
+    async def complete(
+        self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None
+    ) -> str: ...

@@ -1,0 +1,112 @@
+"""Text primitives shared by the index (passage making) and answering (citation checking):
+sentences, paragraphs, words, content tokens. Pure functions, no I/O.
+
+One module on purpose: a change here (an abbreviation, a stop word) changes passage making and
+citation checking together, and tests/test_text.py pins it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import Stemmer
+
+from index.models import Span
+
+# Words that end in a full stop without ending the sentence ("Lt. Gen. Jim Hockenhull").
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof sr jr st mt lt gen maj col capt cpt sgt cmdr adm gov sen rep pres "
+    "rev hon vs etc approx dept est inc ltd co corp jan feb mar apr jun jul aug "
+    "sep sept oct nov dec".split()
+)
+# Abbreviations only before a number ("No. 5", "Fig. 2"); "He said no. Then…" ends a sentence.
+_NUMBER_ABBREVIATIONS = frozenset({"no", "nos", "fig", "vol", "pp"})
+_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+|$)""")
+_NEXT_STARTS_SENTENCE = re.compile(r"""\s+["'“‘(\[]*[A-Z0-9À-ÖØ-Þ]""")
+_WORD = re.compile(r"\S+")
+
+
+def _is_abbreviation(text: str, end_of_punct: int, dot_at: int) -> bool:
+    if text[dot_at] != ".":
+        return False
+    start = dot_at
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    word = text[start:dot_at].strip("\"'“‘(").lower()
+    if word in _ABBREVIATIONS:
+        return True
+    if word in _NUMBER_ABBREVIATIONS:
+        return text[end_of_punct:].lstrip()[:1].isdigit()
+    # A lone initial ("J. Smith"); dotted acronyms such as "U.N." may end a sentence.
+    return len(word) == 1 and text[start:dot_at].strip("\"'“‘(").isupper()
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Sentence spans covering every non-space character of `text`, in order, without overlap."""
+    spans: list[Span] = []
+    start = _skip_space(text, 0)
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        if end <= start:
+            continue
+        at_text_end = text[end:].strip() == ""
+        if not at_text_end:
+            if not _NEXT_STARTS_SENTENCE.match(text, end):
+                continue
+            if _is_abbreviation(text, end, match.start()):
+                continue
+        spans.append(Span(start, end))
+        start = _skip_space(text, end)
+    if start < len(text) and text[start:].strip():
+        spans.append(Span(start, len(text.rstrip())))
+    return spans
+
+
+def _skip_space(text: str, at: int) -> int:
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
+
+
+def count_words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def split_paragraphs(text: str) -> list[Span]:
+    """Paragraph spans: blocks separated by one or more blank lines (cleaned text uses '\\n\\n')."""
+    spans = []
+    for match in re.finditer(r"\S(?:.*?\S)?(?=\s*\n\s*\n|\s*$)", text, flags=re.DOTALL):
+        spans.append(Span(match.start(), match.end()))
+    return spans
+
+_STEMMER = Stemmer.Stemmer("english")
+TOKEN = re.compile(r"\d+(?:[.,:]\d+)*|[^\W\d_]+")
+NUMBER = re.compile(r"^\d+(?:[.,:]\d+)*$")
+STOP_WORDS = frozenset(
+    "a an the and or but if then of to in on at by for with from as is are was were be been being has have had do "
+    "does did this that these those it its it's they them their there here he she his her him we our you your i me my "
+    "not no so than too very can could would should will shall may might must into onto about over under after before "
+    "also just only which who whom whose what when where why how all any each both few more most other some such own "
+    "same said says say according article passage passages".split()
+)
+
+def _normalise(word: str) -> str:
+    word = word.lower()
+    return word if NUMBER.match(word) else _STEMMER.stemWord(word)
+
+
+def content_tokens(text: str) -> set[str]:
+    return {_normalise(w) for w in TOKEN.findall(text) if w.lower() not in STOP_WORDS}
+
+
+def key_tokens(text: str) -> set[str]:
+    """Numbers and capitalised words (names, places): the facts a sentence must not get wrong."""
+    return {_normalise(w) for w in TOKEN.findall(text) if (w[0].isdigit() or w[0].isupper()) and w.lower() not in STOP_WORDS}
+
+EXCERPT_CHARS = 220
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """`text` on one line, cut at a word boundary to at most `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
