@@ -7,13 +7,19 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 # Installs are pinned; the lock constrains every transitive version.
 LOCK := -c requirements/lock.txt
 
-.PHONY: run test eval bench install install-test clean
+.PHONY: run test lint eval bench install install-test clean
 
 run: $(VENV)/.installed-base $(VENV)/.installed-llm
 	$(BIN)/articlebot run
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest
+
+# Lint, format check and strict types (index/ and the answering core); part of `make test`.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The public benchmark (SQuAD 2.0 dev half) as shipped beside the repo; override with EVAL_DATA=...
 EVAL_DATA ?= ../shared/eval/squad2-dev-public

@@ -16,13 +16,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import print_table, summarize_ms, write_result  # noqa: E402
-from bot.answering.pipeline import Answerer  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.llm.client import LLMClient  # noqa: E402
-from index.embed import Embedder  # noqa: E402
-from index.ingest import read_file  # noqa: E402
-from index.library import Library  # noqa: E402
+from bench.common import print_table, summarize_ms, write_result
+from bot.answering.pipeline import Answerer
+from bot.config import load_config
+from bot.llm.client import LLMClient
+from index.embed import Embedder
+from index.ingest import read_file
+from index.library import Library
 
 QUESTIONS = [
     "How many people have fled Ukraine?",
@@ -64,10 +64,20 @@ async def measure(answerer: Answerer, llm: CountingLLM) -> tuple[float, list[dic
         llm.chunks = 0
         answer = await answerer.answer(question, ["sample"])
         t = answer.timings
-        decode_s = max(1e-6, t.get("llm_s", 0) - (t.get("first_token_s", 0) - t.get("retrieve_s", 0) - t.get("rewrite_s", 0)))
-        rows.append({"question": question, "first_token_s": t.get("first_token_s"), "total_s": t["total_s"],
-                     "tokens": llm.chunks, "tokens_per_s": round(llm.chunks / decode_s, 1) if llm.chunks else None,
-                     "refused": answer.refused, "answer": answer.text})
+        decode_s = max(
+            1e-6, t.get("llm_s", 0) - (t.get("first_token_s", 0) - t.get("retrieve_s", 0) - t.get("rewrite_s", 0))
+        )
+        rows.append(
+            {
+                "question": question,
+                "first_token_s": t.get("first_token_s"),
+                "total_s": t["total_s"],
+                "tokens": llm.chunks,
+                "tokens_per_s": round(llm.chunks / decode_s, 1) if llm.chunks else None,
+                "refused": answer.refused,
+                "answer": answer.text,
+            }
+        )
     return warm_s, rows
 
 
@@ -91,16 +101,24 @@ def main() -> None:
     totals = [r["total_s"] for r in rows]
     speeds = [r["tokens_per_s"] for r in rows if r["tokens_per_s"]]
     summary = {
-        "model": config.llm.model, "threads": config.llm.threads, "server_start_s": round(start_s, 2),
-        "warmup_s": round(warm_s, 2), "first_token": summarize_ms(firsts), "total": summarize_ms(totals),
+        "model": config.llm.model,
+        "threads": config.llm.threads,
+        "server_start_s": round(start_s, 2),
+        "warmup_s": round(warm_s, 2),
+        "first_token": summarize_ms(firsts),
+        "total": summarize_ms(totals),
         "tokens_per_s_median": round(statistics.median(speeds), 1) if speeds else None,
     }
     path = write_result("answer_latency", {**summary, "questions": rows})
-    print_table(["question", "first token s", "total s", "tokens", "tok/s", "refused"],
-                [[r["question"], r["first_token_s"], r["total_s"], r["tokens"], r["tokens_per_s"], r["refused"]] for r in rows])
-    print(f"\nserver start {summary['server_start_s']} s; warm-up (whole-article prefix) {summary['warmup_s']} s; "
-          f"first token p50 {summary['first_token']['p50_ms']} ms, total p50 {summary['total']['p50_ms']} ms; "
-          f"{summary['tokens_per_s_median']} tokens/s\nwritten to {path}")
+    print_table(
+        ["question", "first token s", "total s", "tokens", "tok/s", "refused"],
+        [[r["question"], r["first_token_s"], r["total_s"], r["tokens"], r["tokens_per_s"], r["refused"]] for r in rows],
+    )
+    print(
+        f"\nserver start {summary['server_start_s']} s; warm-up (whole-article prefix) {summary['warmup_s']} s; "
+        f"first token p50 {summary['first_token']['p50_ms']} ms, total p50 {summary['total']['p50_ms']} ms; "
+        f"{summary['tokens_per_s_median']} tokens/s\nwritten to {path}"
+    )
 
 
 if __name__ == "__main__":

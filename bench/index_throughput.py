@@ -16,12 +16,12 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import print_table, write_result  # noqa: E402
-from index.chunk import ChunkingConfig  # noqa: E402
-from index.embed import EmbeddingConfig, Embedder  # noqa: E402
-from index.library import Library  # noqa: E402
-from index.models import Document  # noqa: E402
-from index.search import SearchConfig  # noqa: E402
+from bench.common import print_table, write_result
+from index.chunk import ChunkingConfig
+from index.embed import Embedder, EmbeddingConfig
+from index.library import Library
+from index.models import Document
+from index.search import SearchConfig
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "squad2-dev-public"
 
@@ -73,11 +73,18 @@ def main() -> None:
         for doc_id, paras in articles.items():
             count += library.add(Document(text="\n\n".join(paras), title=doc_id), article_id=None).passage_count
         pipeline = rate(count, time.perf_counter() - start)
-    rows.append([f"Library.add, {len(articles)} articles (split+embed+store)", count, pipeline, f"{pipeline / plain:.2f}x"])
+    rows.append(
+        [f"Library.add, {len(articles)} articles (split+embed+store)", count, pipeline, f"{pipeline / plain:.2f}x"]
+    )
     path = write_result(
         "index_throughput",
-        {"threads": args.threads, "passages": len(texts), "plain_loop_per_s": plain, "batched_per_s": batched,
-         "pipeline": {"articles": len(articles), "passages": count, "per_s": pipeline}},
+        {
+            "threads": args.threads,
+            "passages": len(texts),
+            "plain_loop_per_s": plain,
+            "batched_per_s": batched,
+            "pipeline": {"articles": len(articles), "passages": count, "per_s": pipeline},
+        },
     )
     print_table(["method", "passages", "passages/s", "vs plain loop"], rows)
     print(f"\nwritten to {path}")

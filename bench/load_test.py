@@ -18,22 +18,28 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import print_table, summarize_ms, write_result  # noqa: E402
-from bot.answering.pipeline import Answerer  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.discord.client import ArticleBot  # noqa: E402
-from bot.discord.services import Services  # noqa: E402
-from bot.llm.client import LLMClient  # noqa: E402
-from index.embed import Embedder  # noqa: E402
-from index.ingest import read_file  # noqa: E402
-from index.library import Library  # noqa: E402
-from tests.fakes import ScriptedLLM  # noqa: E402
+from bench.common import print_table, summarize_ms, write_result
+from bot.answering.pipeline import Answerer
+from bot.config import load_config
+from bot.discord.client import ArticleBot
+from bot.discord.services import Services
+from bot.llm.client import LLMClient
+from index.embed import Embedder
+from index.ingest import read_file
+from index.library import Library
+from tests.fakes import ScriptedLLM
 
 QUESTIONS = [
-    "How many people have fled Ukraine?", "Which Kyiv neighbourhood was hit?", "Where was the rally held?",
-    "What was Putin wearing?", "How long did Putin speak?", "Who won the 2018 World Cup?",
+    "How many people have fled Ukraine?",
+    "Which Kyiv neighbourhood was hit?",
+    "Where was the rally held?",
+    "What was Putin wearing?",
+    "How long did Putin speak?",
+    "Who won the 2018 World Cup?",
 ]
-REPLY = "A building in the Podil neighborhood of Kyiv was hit [8]. Kyiv Mayor Vitali Klitschko said 19 were wounded [8]."
+REPLY = (
+    "A building in the Podil neighborhood of Kyiv was hit [8]. Kyiv Mayor Vitali Klitschko said 19 were wounded [8]."
+)
 
 
 def rss_mb() -> float:
@@ -74,9 +80,16 @@ async def drive(name: str, ask, seconds: float, concurrency: int) -> dict:
     await asyncio.gather(sample_memory(), *(worker(i) for i in range(concurrency)))
     elapsed = time.perf_counter() - started
     return {
-        "front_end": name, "seconds": round(elapsed, 1), "concurrency": concurrency, "answered": len(latencies),
-        "per_s": round(len(latencies) / elapsed, 2), **summarize_ms(latencies), "errors": len(errors),
-        "error_samples": errors[:3], "rss_mb_first": memory[0] if memory else None, "rss_mb_last": memory[-1] if memory else None,
+        "front_end": name,
+        "seconds": round(elapsed, 1),
+        "concurrency": concurrency,
+        "answered": len(latencies),
+        "per_s": round(len(latencies) / elapsed, 2),
+        **summarize_ms(latencies),
+        "errors": len(errors),
+        "error_samples": errors[:3],
+        "rss_mb_first": memory[0] if memory else None,
+        "rss_mb_last": memory[-1] if memory else None,
         "rss_mb_peak": max(memory) if memory else None,
     }
 
@@ -127,9 +140,22 @@ def main() -> None:
         if args.llm:
             llm.stop()
     path = write_result("load_test", {"llm": config.llm.model if args.llm else "scripted", "results": rows})
-    print_table(["front end", "s", "answered", "per s", "p50 ms", "p95 ms", "errors", "RSS MB first/last/peak"],
-                [[r["front_end"], r["seconds"], r["answered"], r["per_s"], r["p50_ms"], r["p95_ms"], r["errors"],
-                  f"{r['rss_mb_first']}/{r['rss_mb_last']}/{r['rss_mb_peak']}"] for r in rows])
+    print_table(
+        ["front end", "s", "answered", "per s", "p50 ms", "p95 ms", "errors", "RSS MB first/last/peak"],
+        [
+            [
+                r["front_end"],
+                r["seconds"],
+                r["answered"],
+                r["per_s"],
+                r["p50_ms"],
+                r["p95_ms"],
+                r["errors"],
+                f"{r['rss_mb_first']}/{r['rss_mb_last']}/{r['rss_mb_peak']}",
+            ]
+            for r in rows
+        ],
+    )
     print(f"\nwritten to {path}")
 
 

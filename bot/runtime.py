@@ -32,7 +32,12 @@ def ensure_sample_article(library: Library, config: Config) -> Article | None:
         return None
     document = read_file(config.path(config.store.sample_article), config.ingest)
     try:
-        article = library.add(document, article_id=SAMPLE_ARTICLE_ID, actor="setup", title=document.title or "Putin rally amid war in Ukraine (sample)")
+        article = library.add(
+            document,
+            article_id=SAMPLE_ARTICLE_ID,
+            actor="setup",
+            title=document.title or "Putin rally amid war in Ukraine (sample)",
+        )
     except DuplicateError:
         return None
     log.info("indexed the sample article as %r (%d passages)", article.id, article.passage_count)

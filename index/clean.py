@@ -15,11 +15,33 @@ import ftfy
 # stripping punctuation. The Arabic entry is the "Share:" label the sample article ends with.
 _BOILERPLATE_LINES = frozenset(
     {
-        "share", "share this", "share this article", "share on facebook", "share on twitter",
-        "share on x", "share on linkedin", "share via email", "tweet", "email", "print",
-        "advertisement", "ad", "sponsored", "read more", "related", "related articles",
-        "continue reading", "click here to subscribe", "subscribe", "sign up", "log in",
-        "مشاركة", "شارك", "partager", "teilen", "compartir",
+        "share",
+        "share this",
+        "share this article",
+        "share on facebook",
+        "share on twitter",
+        "share on x",
+        "share on linkedin",
+        "share via email",
+        "tweet",
+        "email",
+        "print",
+        "advertisement",
+        "ad",
+        "sponsored",
+        "read more",
+        "related",
+        "related articles",
+        "continue reading",
+        "click here to subscribe",
+        "subscribe",
+        "sign up",
+        "log in",
+        "مشاركة",
+        "شارك",
+        "partager",
+        "teilen",
+        "compartir",
     }
 )
 _MAX_BOILERPLATE_WORDS = 5

@@ -19,7 +19,7 @@ def decode_text(data: bytes, what: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(data[: 1_000_000]).best()
+    best = charset_normalizer.from_bytes(data[:1_000_000]).best()
     if best is None:
         raise IngestError(f"{what} looks like a binary file, not text (.txt, .md or .html are accepted)")
     return data.decode(best.encoding, errors="replace")

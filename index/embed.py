@@ -74,7 +74,7 @@ class Embedder:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
-            hf_logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # a "Loading weights" bar on every start is noise
 
             torch.set_num_threads(self.config.threads)
             log.info("loading embedding model from %s", self.model_dir)
@@ -83,16 +83,23 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        dimension = self.model.get_embedding_dimension()
+        if dimension is None:
+            raise RuntimeError(f"the embedding model in {self.model_dir} does not say its dimension")
+        return int(dimension)
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self.model.encode(
-            texts, batch_size=self.config.batch_size, normalize_embeddings=True,
-            show_progress_bar=progress, convert_to_numpy=True,
+            texts,
+            batch_size=self.config.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
         )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        return np.ascontiguousarray(np.asarray(vectors), dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_passages([text])[0]
+        vector: np.ndarray = self.embed_passages([text])[0]
+        return vector

@@ -6,6 +6,7 @@ import re
 from typing import Literal
 
 import trafilatura
+from trafilatura.settings import Document as TrafilaturaDocument
 
 from index.errors import IngestError
 from index.models import Document
@@ -33,10 +34,16 @@ def detect_format(text: str, name: str = "", content_type: str = "") -> Format:
 
 def _from_html(html: str, url: str | None) -> Document:
     doc = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=False,
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
         favor_recall=True,
     )
-    text = getattr(doc, "text", None) if doc is not None else None
+    if not isinstance(doc, TrafilaturaDocument):
+        raise IngestError("no article text found in that HTML page")
+    text = doc.text
     if not text or not text.strip():
         raise IngestError("no article text found in that HTML page")
     # trafilatura puts one paragraph a line; blank lines make the paragraph breaks explicit.

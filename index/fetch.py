@@ -44,11 +44,13 @@ def check_url_allowed(url: str, config: IngestConfig) -> None:
     if host in config.allowed_hosts:
         return
     try:
-        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(
+            host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
+        )
     except (socket.gaierror, UnicodeError) as exc:
         raise IngestError(f"could not reach {host}: the name does not resolve ({exc})") from None
     for info in infos:
-        address = info[4][0]
+        address = str(info[4][0])
         if not _is_public(address):
             raise IngestError(
                 f"refusing to fetch {host}: it resolves to the non-public address {address} "
@@ -89,7 +91,9 @@ def fetch_url(url: str, config: IngestConfig) -> Download:
                             f"{url} is {content_type or 'of no declared type'}; only HTML, plain text "
                             "and Markdown pages can be added"
                         )
-                    return Download(url=str(response.url), content_type=content_type, body=_read_capped(response, config.max_bytes))
+                    return Download(
+                        url=str(response.url), content_type=content_type, body=_read_capped(response, config.max_bytes)
+                    )
             except httpx.TimeoutException:
                 raise IngestError(f"{url} did not answer within {config.url_timeout_s:g} s") from None
             except httpx.HTTPError as exc:

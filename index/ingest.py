@@ -6,7 +6,6 @@ import dataclasses
 from pathlib import Path
 from typing import BinaryIO
 
-from index.text import count_words
 from index.clean import clean_text
 from index.decode import decode_text
 from index.errors import IngestError
@@ -14,6 +13,7 @@ from index.extract import detect_format, extract_document
 from index.fetch import fetch_url
 from index.ingest_config import IngestConfig
 from index.models import Document
+from index.text import count_words
 
 
 def is_url(source: str) -> bool:
@@ -29,7 +29,13 @@ def document_from_bytes(
 
 
 def document_from_text(
-    text: str, config: IngestConfig, *, what: str = "the text", name: str = "", content_type: str = "", url: str | None = None
+    text: str,
+    config: IngestConfig,
+    *,
+    what: str = "the text",
+    name: str = "",
+    content_type: str = "",
+    url: str | None = None,
 ) -> Document:
     if not text.strip():
         raise IngestError(f"{what} is empty: there is no text to index")

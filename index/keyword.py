@@ -15,7 +15,10 @@ _STEMMER = Stemmer.Stemmer("english")
 
 
 def _tokenize(texts: list[str]) -> list[list[str]]:
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+    tokens: list[list[str]] = bm25s.tokenize(
+        texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False
+    )
+    return tokens
 
 
 class KeywordIndex:
@@ -33,4 +36,4 @@ class KeywordIndex:
         tokens = [t for t in _tokenize([query])[0] if t in vocab]
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
-        return self._bm25.get_scores(tokens)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)

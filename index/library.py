@@ -89,7 +89,9 @@ class Library:
         dim = stored.vectors.shape[1] if len(stored.passages) else self.embedder.dimension
         vectors = read_index(self.data_dir, stored.generation, len(stored.passages), dim)
         if vectors is None:
-            log.info("building the vector index for generation %d (%d passages)", stored.generation, len(stored.passages))
+            log.info(
+                "building the vector index for generation %d (%d passages)", stored.generation, len(stored.passages)
+            )
             matrix = stored.vectors if len(stored.passages) else np.zeros((0, dim), np.float32)
             cfg = self.search_config
             vectors = build_faiss(matrix, cfg.flat_max_passages, cfg.hnsw_m, cfg.hnsw_ef_search)
@@ -149,8 +151,13 @@ class Library:
         return passages if article_ids is None else [p for p in passages if p.article_id in article_ids]
 
     def search(
-        self, query: str, k: int | None = None, article_ids: Collection[str] | None = None, *,
-        query_vector: np.ndarray | None = None, weights: tuple[float, float] | None = None,
+        self,
+        query: str,
+        k: int | None = None,
+        article_ids: Collection[str] | None = None,
+        *,
+        query_vector: np.ndarray | None = None,
+        weights: tuple[float, float] | None = None,
     ) -> list[SearchHit]:
         """Best passages first. `query_vector` skips embedding (batched callers); `weights`
         (dense, keyword) replaces the configured fusion weights (the eval's baselines)."""
@@ -196,7 +203,9 @@ class Library:
             if article_id is not None:
                 check_article_id(article_id)
                 if article_id in self.store.article_ids():
-                    raise DuplicateError(f"an article with id {article_id!r} already exists; remove it first or pick another --id")
+                    raise DuplicateError(
+                        f"an article with id {article_id!r} already exists; remove it first or pick another --id"
+                    )
             same = self.store.find_by_content(document.text)
             if same is not None:
                 raise DuplicateError(f"this text is already indexed as article {same!r}")
@@ -205,8 +214,15 @@ class Library:
         return self.store.get_article(article_id)
 
     def _write(
-        self, article_id: str, document: Document, title: str, guild_id: int | None, actor: str, action: str,
-        replace: bool, progress: bool,
+        self,
+        article_id: str,
+        document: Document,
+        title: str,
+        guild_id: int | None,
+        actor: str,
+        action: str,
+        replace: bool,
+        progress: bool,
     ) -> None:
         passages = self._passages(article_id, document.text)
         vectors = self._vectors_for(passages, progress)
@@ -214,14 +230,20 @@ class Library:
         self.store.put_article(article, passages, vectors, self.embedder.model_id, actor, action, replace=replace)
         self.snapshot()  # write the new vector file now, not on the next question
 
-    def reindex(self, article_id: str, actor: str = "cli", document: Document | None = None, progress: bool = False) -> Article:
+    def reindex(
+        self, article_id: str, actor: str = "cli", document: Document | None = None, progress: bool = False
+    ) -> Article:
         """Split and embed an article again: its stored text, or `document` (e.g. a re-fetched page)."""
         with self._write_lock:
             current = self.store.get_article(article_id)
             if document is None:
-                document = Document(self.store.article_text(article_id), current.title, current.source_url, current.published)
+                document = Document(
+                    self.store.article_text(article_id), current.title, current.source_url, current.published
+                )
             title = document.title or current.title
-            self._write(article_id, document, title, current.guild_id, actor, "reindex", replace=True, progress=progress)
+            self._write(
+                article_id, document, title, current.guild_id, actor, "reindex", replace=True, progress=progress
+            )
         return self.store.get_article(article_id)
 
     def rebuild(self, actor: str = "cli", progress: bool = False) -> list[Article]:

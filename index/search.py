@@ -30,7 +30,9 @@ class SearchConfig:
         require(self.dense_weight >= 0, "search.dense_weight", self.dense_weight, "a number >= 0")
         require(self.keyword_weight >= 0, "search.keyword_weight", self.keyword_weight, "a number >= 0")
         require(
-            self.dense_weight + self.keyword_weight > 0, "search.dense_weight", self.dense_weight,
+            self.dense_weight + self.keyword_weight > 0,
+            "search.dense_weight",
+            self.dense_weight,
             "dense_weight + keyword_weight > 0",
         )
         require(self.rrf_k >= 1, "search.rrf_k", self.rrf_k, "an integer >= 1")
@@ -66,14 +68,19 @@ class SearchIndex:
         parts = [self._positions_by_article.get(a, np.zeros(0, np.int64)) for a in article_ids]
         return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
-    def _dense(self, query_vector: np.ndarray, limit: int, allowed: np.ndarray | None) -> tuple[list[int], dict[int, float]]:
+    def _dense(
+        self, query_vector: np.ndarray, limit: int, allowed: np.ndarray | None
+    ) -> tuple[list[int], dict[int, float]]:
         params = None
         if allowed is not None:
             selector = faiss.IDSelectorBatch(allowed)
             if isinstance(self.vectors, faiss.IndexHNSW):
-                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.config.hnsw_ef_search, limit))
+                # Both exist at run time; faiss's SWIG stubs lack them.
+                params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
+                    sel=selector, efSearch=max(self.config.hnsw_ef_search, limit)
+                )
             else:
-                params = faiss.SearchParameters(sel=selector)
+                params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         scores, ids = self.vectors.search(query_vector.reshape(1, -1).astype(np.float32), limit, params=params)
         ranked = [int(i) for i in ids[0] if i >= 0]
         return ranked, {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
@@ -93,7 +100,11 @@ class SearchIndex:
         return float(np.dot(self.vectors.reconstruct(position), query_vector))
 
     def search(
-        self, query: str, query_vector: np.ndarray, k: int, article_ids: Collection[str] | None = None,
+        self,
+        query: str,
+        query_vector: np.ndarray,
+        k: int,
+        article_ids: Collection[str] | None = None,
         weights: tuple[float, float] | None = None,
     ) -> list[SearchHit]:
         """`weights` (dense, keyword) overrides the configured fusion, for baselines in the eval."""

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -79,7 +79,7 @@ def content_hash(text: str) -> str:
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -122,8 +122,10 @@ class Store:
                 try:
                     version = db.execute("PRAGMA user_version").fetchone()[0]
                     if version > SCHEMA_VERSION:
-                        raise StoreVersionError(f"{self.path} has schema version {version}, newer than this "
-                                                f"articlebot's {SCHEMA_VERSION}: upgrade articlebot")
+                        raise StoreVersionError(
+                            f"{self.path} has schema version {version}, newer than this "
+                            f"articlebot's {SCHEMA_VERSION}: upgrade articlebot"
+                        )
                     if version == SCHEMA_VERSION:
                         db.execute("COMMIT")
                         return
@@ -173,7 +175,7 @@ class Store:
 
     _ARTICLE_COLUMNS = "a.id, a.title, a.source_url, a.published, a.added_at, a.added_by, a.guild_id"
 
-    def _article_rows(self, where: str = "", args: tuple = ()) -> list[Article]:
+    def _article_rows(self, where: str = "", args: tuple[object, ...] = ()) -> list[Article]:
         with self._connect() as db:
             rows = db.execute(
                 f"SELECT {self._ARTICLE_COLUMNS}, (SELECT COUNT(*) FROM passages p WHERE p.article_id = a.id) "
@@ -196,7 +198,7 @@ class Store:
             row = db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
         if row is None:
             raise NotFoundError(article_id)
-        return row[0]
+        return str(row[0])
 
     def find_by_content(self, text: str) -> str | None:
         with self._connect() as db:
@@ -284,8 +286,17 @@ class Store:
                 )
             db.execute(
                 sql,
-                (article.id, article.title, article.source_url, article.published, article.text,
-                 content_hash(article.text), article.guild_id, utc_now(), actor),
+                (
+                    article.id,
+                    article.title,
+                    article.source_url,
+                    article.published,
+                    article.text,
+                    content_hash(article.text),
+                    article.guild_id,
+                    utc_now(),
+                    actor,
+                ),
             )
             db.executemany(
                 "INSERT INTO passages(article_id, n, start, end, text, content_hash) VALUES (?, ?, ?, ?, ?, ?)",

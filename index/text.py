@@ -79,6 +79,7 @@ def split_paragraphs(text: str) -> list[Span]:
         spans.append(Span(match.start(), match.end()))
     return spans
 
+
 _STEMMER = Stemmer.Stemmer("english")
 TOKEN = re.compile(r"\d+(?:[.,:]\d+)*|[^\W\d_]+")
 NUMBER = re.compile(r"^\d+(?:[.,:]\d+)*$")
@@ -89,6 +90,7 @@ STOP_WORDS = frozenset(
     "also just only which who whom whose what when where why how all any each both few more most other some such own "
     "same said says say according article passage passages".split()
 )
+
 
 def _normalise(word: str) -> str:
     word = word.lower()
@@ -101,7 +103,10 @@ def content_tokens(text: str) -> set[str]:
 
 def key_tokens(text: str) -> set[str]:
     """Numbers and capitalised words (names, places): the facts a sentence must not get wrong."""
-    return {_normalise(w) for w in TOKEN.findall(text) if (w[0].isdigit() or w[0].isupper()) and w.lower() not in STOP_WORDS}
+    return {
+        _normalise(w) for w in TOKEN.findall(text) if (w[0].isdigit() or w[0].isupper()) and w.lower() not in STOP_WORDS
+    }
+
 
 EXCERPT_CHARS = 220
 

@@ -20,12 +20,14 @@ log = logging.getLogger(__name__)
 def build_faiss(vectors: np.ndarray, flat_max: int, hnsw_m: int, hnsw_ef_search: int) -> faiss.Index:
     """Exact inner product up to `flat_max` vectors; HNSW above, where exact search gets slow."""
     count, dim = vectors.shape
+    index: faiss.Index
     if count <= flat_max:
         index = faiss.IndexFlatIP(dim)
     else:
-        index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = max(40, hnsw_m * 2)
-        index.hnsw.efSearch = hnsw_ef_search
+        hnsw = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = max(40, hnsw_m * 2)
+        hnsw.hnsw.efSearch = hnsw_ef_search
+        index = hnsw
     if count:
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index

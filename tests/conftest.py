@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import http.server
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import os
 
 import pytest
 from hypothesis import settings
@@ -19,7 +18,7 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 from bot.config import Config, StoreConfig
 from index.chunk import ChunkingConfig
-from index.embed import EmbeddingConfig, Embedder
+from index.embed import Embedder, EmbeddingConfig
 from index.ingest_config import IngestConfig
 from index.library import Library
 from index.search import SearchConfig
@@ -82,7 +81,7 @@ def site() -> Iterator[LocalSite]:
     routes: dict[str, Route] = {}
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             route = routes.get(self.path)
             if route is None:
                 self.send_error(404)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-
 from typing import Any
 
 from bot.llm.config import LLMConfig

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.chunk import ChunkingConfig, chunk_article
-from index.text import _ABBREVIATIONS, count_words, split_sentences
 from index.clean import clean_text
+from index.text import _ABBREVIATIONS, count_words, split_sentences
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=9)
 
@@ -18,7 +20,9 @@ def sentence(draw) -> str:
         words[-1] += "x"  # "… Mr." before a capital reads as a title, by design
     words[0] = words[0].capitalize()
     if draw(st.booleans()):
-        words.insert(draw(st.integers(1, len(words))), draw(st.sampled_from(["3.27", "U.S.", "e.g.", "Lviv,", '"quoted"'])))
+        words.insert(
+            draw(st.integers(1, len(words))), draw(st.sampled_from(["3.27", "U.S.", "e.g.", "Lviv,", '"quoted"']))
+        )
     return " ".join(words) + draw(st.sampled_from([".", "!", "?", '."', ".)"]))
 
 
@@ -26,7 +30,8 @@ PARAGRAPH = st.lists(sentence(), min_size=1, max_size=30)
 ARTICLE = st.lists(PARAGRAPH, min_size=1, max_size=6)
 CONFIG = st.builds(
     lambda lo, extra: ChunkingConfig(min_words=lo, max_words=2 * lo + extra),
-    st.integers(5, 80), st.integers(0, 120),
+    st.integers(5, 80),
+    st.integers(0, 120),
 )
 
 
@@ -49,7 +54,7 @@ def test_passages_cover_every_sentence_once_in_order(paragraphs, config):
     spans = chunk_article(text, config)
     assert spans, "non-empty text gives at least one passage"
     # In order, without overlap, and starting/ending on text rather than space.
-    for a, b in zip(spans, spans[1:]):
+    for a, b in itertools.pairwise(spans):
         assert a.end <= b.start
     for s in spans:
         assert text[s.start : s.end] == text[s.start : s.end].strip()

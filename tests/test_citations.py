@@ -6,7 +6,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.answering.citations import (
-    CitationChecker, DraftSentence, answers_question, check_answer, content_tokens, key_tokens, parse_answer, support,
+    CitationChecker,
+    DraftSentence,
+    answers_question,
+    check_answer,
+    content_tokens,
+    key_tokens,
+    parse_answer,
+    support,
 )
 
 PASSAGES = [
@@ -28,7 +35,9 @@ def test_parse_marker_forms():
 
 
 def test_marker_lists_leave_no_stray_punctuation():
-    assert parse_answer("Made by steam turbines [1], [2], [3].") == [DraftSentence("Made by steam turbines.", (1, 2, 3))]
+    assert parse_answer("Made by steam turbines [1], [2], [3].") == [
+        DraftSentence("Made by steam turbines.", (1, 2, 3))
+    ]
     assert parse_answer("There are 129 MSPs [1] and [2].") == [DraftSentence("There are 129 MSPs.", (1, 2))]
     assert parse_answer("Used in mills, and mines. [1][2]") == [DraftSentence("Used in mills, and mines.", (1, 2))]
 
@@ -49,7 +58,9 @@ def test_wrong_and_out_of_range_citations_are_repaired_then_renumbered():
 
 
 def test_unsupported_claims_are_dropped():
-    checked = check_answer("Russia won the 2018 FIFA World Cup. [1] About 200,000 people were at the Luzhniki stadium [3].", PASSAGES)
+    checked = check_answer(
+        "Russia won the 2018 FIFA World Cup. [1] About 200,000 people were at the Luzhniki stadium [3].", PASSAGES
+    )
     assert checked.text == "About 200,000 people were at the Luzhniki stadium [1]."
     assert checked.used == (3,)
     assert checked.dropped == ("Russia won the 2018 FIFA World Cup.",)
@@ -78,7 +89,11 @@ def test_support_requires_numbers_and_names():
     assert support(content_tokens(sentence), passage, key_tokens(sentence)) == 0.0
 
 
-SENTENCE_WORDS = st.lists(st.sampled_from("people fled Ukraine Podil Kyiv stadium police million barrages hit Moscow".split()), min_size=1, max_size=8)
+SENTENCE_WORDS = st.lists(
+    st.sampled_from("people fled Ukraine Podil Kyiv stadium police million barrages hit Moscow".split()),
+    min_size=1,
+    max_size=8,
+)
 
 
 @given(st.lists(st.tuples(SENTENCE_WORDS, st.lists(st.integers(-2, 6), max_size=3)), max_size=6))

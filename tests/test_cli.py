@@ -34,13 +34,22 @@ def run(config, embedder, monkeypatch, capsys):
 def test_add_list_search_remove(run, tmp_path: Path):
     code, out, _ = run("index", "add", str(SAMPLE), "--id", "sample", "--title", "Putin rally")
     assert code == 0 and out.startswith("added sample")
-    code, out, _ = run("index", "add", "-", "--title", "Budget", stdin=b"The council approved the budget on Tuesday after a long debate.")
+    code, out, _ = run(
+        "index",
+        "add",
+        "-",
+        "--title",
+        "Budget",
+        stdin=b"The council approved the budget on Tuesday after a long debate.",
+    )
     assert code == 0 and "added budget" in out
 
     code, out, _ = run("index", "list", "--json")
     assert [json.loads(line)["id"] for line in out.splitlines()] == ["sample", "budget"]
 
-    code, out, _ = run("search", "--json", "-k", "2", "How many people have fled Ukraine?", "Which Kyiv neighbourhood was hit?")
+    code, out, _ = run(
+        "search", "--json", "-k", "2", "How many people have fled Ukraine?", "Which Kyiv neighbourhood was hit?"
+    )
     first, second = (json.loads(line) for line in out.splitlines())
     assert first["query"] == "How many people have fled Ukraine?"
     assert "3.27 million" in first["passages"][0]["text"]
@@ -71,7 +80,7 @@ def test_add_list_search_remove(run, tmp_path: Path):
 def test_bad_input_exits_2_and_changes_nothing(run, library, args, stdin, message):
     code, _, _ = run("index", "add", str(SAMPLE), "--id", "sample")
     generation = library.store.generation()
-    code, out, err = run(*args, stdin=stdin)
+    code, _out, err = run(*args, stdin=stdin)
     assert code == 2
     assert err.count("\n") == 1 and message in err and err.startswith("articlebot: error:")
     assert library.store.generation() == generation
@@ -85,6 +94,8 @@ def test_console_script_runs_offline(tmp_path: Path):
     env = {"ARTICLEBOT_CONFIG": str(config), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
     added = subprocess.run([exe, "index", "add", str(SAMPLE)], capture_output=True, text=True, env=env, cwd=ROOT)
     assert added.returncode == 0, added.stderr
-    found = subprocess.run([exe, "search", "How many people have fled Ukraine?"], capture_output=True, text=True, env=env)
+    found = subprocess.run(
+        [exe, "search", "How many people have fled Ukraine?"], capture_output=True, text=True, env=env
+    )
     assert found.returncode == 0, found.stderr
     assert "3.27 million" in found.stdout.split("2. ")[0]

@@ -5,20 +5,19 @@ The LLM is scripted here (these tests are about the Discord front end); the inde
 
 from __future__ import annotations
 
-
 import discord
 import pytest
 import simcord
 
-from bot.answering.pipeline import Answerer
 from bot.answering.config import AnswerConfig
+from bot.answering.pipeline import Answerer
 from bot.discord.client import ArticleBot
-from bot.discord.services import Services
 from bot.discord.config import DiscordConfig
-from index.text import split_sentences
+from bot.discord.services import Services
 from index.clean import clean_text
 from index.ingest_config import IngestConfig
 from index.models import Document
+from index.text import split_sentences
 
 from .fakes import ScriptedLLM
 
@@ -36,8 +35,12 @@ def llm():
 @pytest.fixture
 def services(library, sample_text, llm):
     library.add(Document(text=clean_text(sample_text)), article_id="sample", title="Putin rally")
-    return Services(library, Answerer(library, llm, AnswerConfig()), IngestConfig(allowed_hosts=("127.0.0.1",)),
-                    DiscordConfig(cooldown_s=30, moderator_role="Editors", max_pending_questions=2))
+    return Services(
+        library,
+        Answerer(library, llm, AnswerConfig()),
+        IngestConfig(allowed_hosts=("127.0.0.1",)),
+        DiscordConfig(cooldown_s=30, moderator_role="Editors", max_pending_questions=2),
+    )
 
 
 @pytest.fixture
@@ -101,7 +104,9 @@ async def test_long_answer_is_split_without_breaking_citations(env, channel, ali
         for s in split_sentences(p.text):
             sentences.append(p.text[s.start : s.end].rstrip(".") + f" [{p.n}].")
     llm.replies.append(" ".join(sentences))
-    result = await alice.slash(channel, "ask", question="Summarise everything about Putin, Kyiv, Lviv, Mariupol and the rally")
+    result = await alice.slash(
+        channel, "ask", question="Summarise everything about Putin, Kyiv, Lviv, Mariupol and the rally"
+    )
     messages = bot_messages(result)
     assert len(messages) >= 4 and all(len(m) <= 2000 for m in messages)
     for m in messages:
@@ -114,7 +119,7 @@ async def test_refusal_offers_related_reading(channel, alice, llm):
     llm.replies.append("Russia won the 2018 FIFA World Cup [1].")
     [content] = bot_messages(await alice.slash(channel, "ask", question="Who won the 2018 World Cup?"))
     assert content.startswith("The article doesn't say.") and "**Related reading**" in content
-    assert "World Cup" not in content.split("\n")[0][len("The article doesn't say."):]
+    assert "World Cup" not in content.split("\n")[0][len("The article doesn't say.") :]
 
 
 async def test_cooldown_and_question_cap(channel, alice, llm):
@@ -123,7 +128,11 @@ async def test_cooldown_and_question_cap(channel, alice, llm):
     again = await alice.slash(channel, "ask", question="And when?")
     assert again.ephemeral and again.response.content.startswith("Please wait")
     long = await alice.slash(channel, "ask", question="why?" * 1000)
-    assert long.ephemeral and "4,000 characters" in long.response.content and "answer.max_question_chars" in long.response.content
+    assert (
+        long.ephemeral
+        and "4,000 characters" in long.response.content
+        and "answer.max_question_chars" in long.response.content
+    )
 
 
 async def test_everyone_mention_pings_no_one(env, channel, alice, llm):
@@ -188,7 +197,10 @@ async def test_mention_thread_and_follow_up(env, channel, alice, llm):
     [thread] = channel.threads
     first = thread.history()
     assert any("Podil" in m.content and "[1]" in m.content for m in first)
-    llm.replies += ["How many people were wounded in the Podil shelling?", "Kyiv Mayor Vitali Klitschko said 19 were wounded in the shelling [8]."]
+    llm.replies += [
+        "How many people were wounded in the Podil shelling?",
+        "Kyiv Mayor Vitali Klitschko said 19 were wounded in the shelling [8].",
+    ]
     env.bot.services.cooldown = None
     await alice.send(thread, "How many were wounded?")
     assert "Conversation:" in llm.requests[-2][0].content  # the follow-up was rewritten with the thread's history
@@ -223,4 +235,6 @@ async def test_answer_failure_is_a_polite_message(channel, alice, services, monk
 
     monkeypatch.setattr(services.answerer, "answer", broken)
     result = await alice.slash(channel, "ask", question="Which Kyiv neighbourhood was hit?")
-    assert result.response.content.startswith("Sorry, something went wrong") and "exploded" not in result.response.content
+    assert (
+        result.response.content.startswith("Sorry, something went wrong") and "exploded" not in result.response.content
+    )

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.terminal import cli
 from bot.config import Config
-from bot.llm.config import LLMConfig
 from bot.evaluation.squad import contains_answer, exact_match, normalize_answer, token_f1
+from bot.llm.config import LLMConfig
+from bot.terminal import cli
 from index.library import Library
 
 SLICE = Path(__file__).resolve().parent / "data" / "squad-slice"
@@ -32,7 +32,9 @@ def test_eval_on_a_two_article_slice(tmp_path, embedder, monkeypatch, capsys):
     assert report["articles"] == 2 and report["passages"] >= 8
     for method in ("hybrid", "dense", "bm25"):
         r = report["retrieval"][method]
-        assert r["questions"] == 20 and 0.5 <= r["recall@10"] <= 1.0 and r["recall@1"] <= r["recall@5"] <= r["recall@10"]
+        assert (
+            r["questions"] == 20 and 0.5 <= r["recall@10"] <= 1.0 and r["recall@1"] <= r["recall@5"] <= r["recall@10"]
+        )
     answers = report["answers"]
     assert answers["questions"] == 4 and answers["answerable"] == 2 and answers["unanswerable"] == 2
     assert 0.0 <= answers["citation_precision"] <= 1.0 and "total_s" in answers["latency"]

@@ -72,7 +72,9 @@ def test_reindex_unchanged_text_embeds_nothing(library, sample_text, monkeypatch
     add_sample(library, sample_text)
     calls = []
     original = library.embedder.embed_passages
-    monkeypatch.setattr(library.embedder, "embed_passages", lambda texts, progress=False: calls.append(len(texts)) or original(texts))
+    monkeypatch.setattr(
+        library.embedder, "embed_passages", lambda texts, progress=False: calls.append(len(texts)) or original(texts)
+    )
     library.reindex("sample")
     library.rebuild()
     assert calls == [0, 0]

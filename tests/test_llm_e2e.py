@@ -11,18 +11,25 @@ import signal
 import httpx
 import pytest
 
-from bot.answering.pipeline import Answerer
 from bot.answering.config import AnswerConfig
+from bot.answering.pipeline import Answerer
 from bot.llm.client import LLMClient
-from bot.llm.protocol import LLMError
 from bot.llm.config import LLMConfig
-from bot.llm.protocol import ChatMessage
+from bot.llm.protocol import ChatMessage, LLMError
 from index.clean import clean_text
 from index.models import Document
 
 pytestmark = pytest.mark.slow
 
-SMALL = LLMConfig(model="smollm2-135m", threads=2, context_tokens=4096, max_answer_tokens=48, timeout_s=30, retries=1, start_timeout_s=60)
+SMALL = LLMConfig(
+    model="smollm2-135m",
+    threads=2,
+    context_tokens=4096,
+    max_answer_tokens=48,
+    timeout_s=30,
+    retries=1,
+    start_timeout_s=60,
+)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +65,11 @@ async def test_streams_chunks_through_openai_client(llm):
 async def test_answers_have_valid_citations_or_refuse(llm, indexed):
     answerer = Answerer(indexed, llm, AnswerConfig())
     await answerer.warm()
-    for question in ("How many people have fled Ukraine?", "Which Kyiv neighbourhood was hit?", "Who won the 2018 World Cup?"):
+    for question in (
+        "How many people have fled Ukraine?",
+        "Which Kyiv neighbourhood was hit?",
+        "Who won the 2018 World Cup?",
+    ):
         streamed: list[str] = []
         answer = await answerer.answer(question, on_sentence=streamed.append)
         assert answer.mode in ("llm", "refusal")

@@ -5,7 +5,11 @@ from bot.answering.prompts import Templates, answer_messages, estimate_tokens, f
 
 def test_templates_load_from_files():
     templates = Templates.load()
-    assert "{passages}" in templates.passages and "{question}" in templates.answer and "{conversation}" in templates.rewrite
+    assert (
+        "{passages}" in templates.passages
+        and "{question}" in templates.answer
+        and "{conversation}" in templates.rewrite
+    )
 
 
 def test_question_comes_last_and_passages_are_fenced():

@@ -136,4 +136,6 @@ def check_answer(answer: str, passages: list[str], threshold: float = 0.5) -> Ch
     checker = CitationChecker(passages, threshold)
     rendered = [checker.render(s) for d in parse_answer(answer) if (s := checker.check(d)) is not None]
     # render() numbers by first use, which check() fixed before each render: one pass is enough.
-    return CheckedAnswer(" ".join(rendered), tuple(checker.used), tuple(checker.dropped), sum(s.repaired for s in checker.kept))
+    return CheckedAnswer(
+        " ".join(rendered), tuple(checker.used), tuple(checker.dropped), sum(s.repaired for s in checker.kept)
+    )

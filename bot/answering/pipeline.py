@@ -11,20 +11,22 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
-from bot.answering.config import AnswerConfig
 from bot.answering.citations import CitationChecker, answers_question, content_tokens, parse_answer
+from bot.answering.config import AnswerConfig
 from bot.answering.guard import looks_like_injection
-from bot.llm.protocol import ChatModel, LLMError
 from bot.answering.prompts import Templates, answer_messages, estimate_tokens, fit_passages, rewrite_messages
-from index.text import split_sentences
+from bot.llm.protocol import ChatModel, LLMError
 from index.library import Library
 from index.models import Passage, SearchHit
+from index.text import split_sentences
 
 log = logging.getLogger(__name__)
 
 REFUSAL = "The article doesn't say."
 NO_ARTICLES = "No articles are indexed yet, so there is nothing to answer from."
-LLM_DOWN_NOTICE = "The language model is unavailable right now; these are the closest sentences, quoted from the article."
+LLM_DOWN_NOTICE = (
+    "The language model is unavailable right now; these are the closest sentences, quoted from the article."
+)
 _PROMPT_OVERHEAD_TOKENS = 400  # system rules, fences and the answer instruction
 _REWRITE_MAX_TOKENS = 64
 
@@ -103,7 +105,9 @@ class Answerer:
         return question
 
     def _budget_tokens(self, question: str) -> int:
-        return self.llm.context_tokens - self.llm.max_answer_tokens - _PROMPT_OVERHEAD_TOKENS - estimate_tokens(question)
+        return (
+            self.llm.context_tokens - self.llm.max_answer_tokens - _PROMPT_OVERHEAD_TOKENS - estimate_tokens(question)
+        )
 
     def choose_context(self, hits: list[SearchHit], article_ids: Collection[str] | None, question: str) -> Context:
         """The whole article(s) in scope when they fit — a prompt prefix the server can cache
@@ -118,11 +122,22 @@ class Answerer:
 
     def _citation(self, n: int, passage: Passage, claim: str = "") -> Citation:
         article = self.library.get_article(passage.article_id)
-        return Citation(n, passage.article_id, article.title, passage.n, passage.text, article.source_url,
-                        best_sentence(passage.text, claim))
+        return Citation(
+            n,
+            passage.article_id,
+            article.title,
+            passage.n,
+            passage.text,
+            article.source_url,
+            best_sentence(passage.text, claim),
+        )
 
-    def _refusal(self, question: str, hits: list[SearchHit], timings: dict[str, float], notice: str | None = None) -> Answer:
-        related = [self._citation(i, h.passage, question) for i, h in enumerate(hits[: self.config.related_passages], start=1)]
+    def _refusal(
+        self, question: str, hits: list[SearchHit], timings: dict[str, float], notice: str | None = None
+    ) -> Answer:
+        related = [
+            self._citation(i, h.passage, question) for i, h in enumerate(hits[: self.config.related_passages], start=1)
+        ]
         return Answer(question, REFUSAL, True, "refusal", [], related, notice, timings)
 
     async def rewrite(self, history: Sequence[Turn], question: str) -> str:
@@ -132,7 +147,9 @@ class Answerer:
             return question
         turns = [(t.question, t.answer) for t in history[-3:]]
         try:
-            rewritten = (await self.llm.complete(rewrite_messages(self.templates, turns, question), _REWRITE_MAX_TOKENS)).strip()
+            rewritten = (
+                await self.llm.complete(rewrite_messages(self.templates, turns, question), _REWRITE_MAX_TOKENS)
+            ).strip()
         except LLMError as exc:
             log.warning("question rewrite failed (%s); using the conversation's last question too", exc)
             rewritten = ""
@@ -209,7 +226,12 @@ class Answerer:
         return Answer(question, " ".join(rendered), False, "llm", citations, [], None, self._finish(timings, start))
 
     async def _stream_checked(
-        self, messages, checker: CitationChecker, on_sentence: OnSentence | None, timings: dict[str, float], start: float
+        self,
+        messages,
+        checker: CitationChecker,
+        on_sentence: OnSentence | None,
+        timings: dict[str, float],
+        start: float,
     ) -> list[str]:
         """Stream the model's answer and pass on each sentence once it is complete and checked."""
         text, done, rendered = "", 0, []
@@ -253,7 +275,9 @@ class Answerer:
         context = self.choose_context([], article_ids, "warm-up")
         if not context.whole_article:
             return
-        messages = answer_messages(self.templates, [p.text for p in context.passages], "What is this article about?", [1])
+        messages = answer_messages(
+            self.templates, [p.text for p in context.passages], "What is this article about?", [1]
+        )
         try:
             await self.llm.complete(messages, max_tokens=1)
         except LLMError as exc:

@@ -54,7 +54,12 @@ def answer_messages(templates: Templates, passages: list[str], question: str, re
     hint = ", ".join(f"[{n}]" for n in related) or "[1]"
     return [
         ChatMessage("system", templates.system),
-        ChatMessage("user", block + "\n\n" + templates.answer.format(question=question, related=hint, first=related[0] if related else 1)),
+        ChatMessage(
+            "user",
+            block
+            + "\n\n"
+            + templates.answer.format(question=question, related=hint, first=related[0] if related else 1),
+        ),
     ]
 
 

@@ -38,9 +38,12 @@ def _describe(article: Article, global_ids: tuple[str, ...]) -> str:
 
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
-class ArticleCommands(commands.GroupCog, group_name="article", group_description="Manage this server's articles (moderators)"):
+class ArticleCommands(
+    commands.GroupCog, group_name="article", group_description="Manage this server's articles (moderators)"
+):
     def __init__(self, services: Services):
         self.services = services
+        self._warm_ups: set[asyncio.Task[None]] = set()  # held so a running warm-up is not garbage-collected
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
@@ -51,9 +54,15 @@ class ArticleCommands(commands.GroupCog, group_name="article", group_description
             role = self.services.discord.moderator_role
             if role and any(r.name == role for r in member.roles):
                 return True
-        raise NotModerator("only moderators (Manage Server" + (f" or the {self.services.discord.moderator_role} role" if self.services.discord.moderator_role else "") + ") can manage articles")
+        raise NotModerator(
+            "only moderators (Manage Server"
+            + (f" or the {self.services.discord.moderator_role} role" if self.services.discord.moderator_role else "")
+            + ") can manage articles"
+        )
 
-    async def cog_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+    async def cog_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
         if isinstance(error, NotModerator):
             message = f"Sorry, {error}."
         else:
@@ -94,23 +103,41 @@ class ArticleCommands(commands.GroupCog, group_name="article", group_description
         return await asyncio.to_thread(document_from_text, text or "", ingest, what="the pasted text")
 
     @app_commands.command(name="add", description="Add an article from a URL, a file or pasted text")
-    @app_commands.describe(url="http(s) link to the article", file="a .txt, .md or .html file", text="the article text",
-                           title="title to show (default: the page's)", id="short id (default: from the title)")
-    async def add(self, interaction: discord.Interaction, url: str | None = None, file: discord.Attachment | None = None,
-                  text: str | None = None, title: str | None = None, id: str | None = None) -> None:
+    @app_commands.describe(
+        url="http(s) link to the article",
+        file="a .txt, .md or .html file",
+        text="the article text",
+        title="title to show (default: the page's)",
+        id="short id (default: from the title)",
+    )
+    async def add(
+        self,
+        interaction: discord.Interaction,
+        url: str | None = None,
+        file: discord.Attachment | None = None,
+        text: str | None = None,
+        title: str | None = None,
+        id: str | None = None,
+    ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             document = await self._document(url, file, text)
             await interaction.edit_original_response(content=f"Indexing {len(document.text.split()):,} words…")
             article = await asyncio.to_thread(
-                self.services.library.add, document, article_id=id, actor=actor_name(interaction),
-                guild_id=interaction.guild_id, title=title,
+                self.services.library.add,
+                document,
+                article_id=id,
+                actor=actor_name(interaction),
+                guild_id=interaction.guild_id,
+                title=title,
             )
         except USER_ERRORS as exc:
             await self._reply(interaction, f"Could not add the article: {exc}. Nothing was changed.")
             return
         await self._reply(interaction, f"Added {_describe(article, self.services.discord.global_articles)}.")
-        asyncio.create_task(self.services.answerer.warm([article.id]))
+        task = asyncio.create_task(self.services.answerer.warm([article.id]))
+        self._warm_ups.add(task)
+        task.add_done_callback(self._warm_ups.discard)
 
     @app_commands.command(name="remove", description="Remove an article and its passages")
     async def remove(self, interaction: discord.Interaction, id: str) -> None:
@@ -127,33 +154,61 @@ class ArticleCommands(commands.GroupCog, group_name="article", group_description
         assert interaction.guild_id is not None
         articles = self.services.library.articles_for_guild(interaction.guild_id, self.services.discord.global_articles)
         default = self.services.library.channel_article(interaction.channel_id or 0)
-        lines = [_describe(a, self.services.discord.global_articles) + (" ← this channel's default" if a.id == default else "") for a in articles]
-        await self._reply(interaction, "\n".join(lines)[:1900] if lines else "No articles yet: add one with `/article add`.")
+        lines = [
+            _describe(a, self.services.discord.global_articles)
+            + (" ← this channel's default" if a.id == default else "")
+            for a in articles
+        ]
+        await self._reply(
+            interaction, "\n".join(lines)[:1900] if lines else "No articles yet: add one with `/article add`."
+        )
 
-    @app_commands.command(name="reindex", description="Fetch and split an article again (all of this server's when no id)")
+    @app_commands.command(
+        name="reindex", description="Fetch and split an article again (all of this server's when no id)"
+    )
     async def reindex(self, interaction: discord.Interaction, id: str | None = None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            targets = [self._own_article(interaction, id)] if id else [
-                a for a in self.services.library.list_articles() if a.guild_id == interaction.guild_id
-            ]
+            targets = (
+                [self._own_article(interaction, id)]
+                if id
+                else [a for a in self.services.library.list_articles() if a.guild_id == interaction.guild_id]
+            )
             done = []
             for n, article in enumerate(targets, start=1):
                 await interaction.edit_original_response(content=f"Re-indexing {n}/{len(targets)}: `{article.id}`…")
-                document = await asyncio.to_thread(read_url, article.source_url, self.services.ingest) if article.source_url else None
-                done.append(await asyncio.to_thread(self.services.library.reindex, article.id, actor_name(interaction), document))
+                document = (
+                    await asyncio.to_thread(read_url, article.source_url, self.services.ingest)
+                    if article.source_url
+                    else None
+                )
+                done.append(
+                    await asyncio.to_thread(
+                        self.services.library.reindex, article.id, actor_name(interaction), document
+                    )
+                )
         except USER_ERRORS as exc:
             await self._reply(interaction, f"Could not re-index: {exc}. Articles not yet re-indexed are unchanged.")
             return
-        await self._reply(interaction, f"Re-indexed {len(done)} article(s): " + ", ".join(f"`{a.id}` ({a.passage_count} passages)" for a in done) if done else "This server has no articles of its own to re-index.")
+        await self._reply(
+            interaction,
+            f"Re-indexed {len(done)} article(s): " + ", ".join(f"`{a.id}` ({a.passage_count} passages)" for a in done)
+            if done
+            else "This server has no articles of its own to re-index.",
+        )
 
     @app_commands.command(name="use", description="Make an article this channel's default for /ask and mentions")
     async def use(self, interaction: discord.Interaction, id: str) -> None:
         assert interaction.guild_id is not None and interaction.channel_id is not None
         try:
             scope = self.services.scope_for(interaction.guild_id, None, id)
-            await asyncio.to_thread(self.services.library.set_channel_article, interaction.channel_id,
-                                    interaction.guild_id, scope[0], actor_name(interaction))
+            await asyncio.to_thread(
+                self.services.library.set_channel_article,
+                interaction.channel_id,
+                interaction.guild_id,
+                scope[0],
+                actor_name(interaction),
+            )
         except USER_ERRORS as exc:
             await self._reply(interaction, f"Could not set it: {exc}.")
             return

@@ -10,8 +10,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.answering.pipeline import Answer, QuestionError, Turn
-from bot.discord.services import NO_MENTIONS, Services
 from bot.discord.format import format_answer, split_message
+from bot.discord.services import NO_MENTIONS, Services
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,8 @@ class AskCog(commands.Cog):
         current = current.lower()
         return [
             app_commands.Choice(name=f"{a.id} — {a.title}"[:100], value=a.id)
-            for a in articles if current in a.id or current in a.title.lower()
+            for a in articles
+            if current in a.id or current in a.title.lower()
         ][:25]
 
     # -- mentions and threads -----------------------------------------------------------------
@@ -116,7 +117,9 @@ class AskCog(commands.Cog):
             return
         parent = channel.parent_id if isinstance(channel, discord.Thread) else channel.id
         guild_id = message.guild.id
-        scope, problem = self._gatekeep(message.author.id, question, lambda: self.services.scope_for(guild_id, parent, None))
+        scope, problem = self._gatekeep(
+            message.author.id, question, lambda: self.services.scope_for(guild_id, parent, None)
+        )
         try:
             if problem is not None:
                 await message.reply(problem, allowed_mentions=NO_MENTIONS, mention_author=False)

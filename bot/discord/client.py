@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -17,12 +18,17 @@ from bot.discord.services import NO_MENTIONS, Services
 
 log = logging.getLogger(__name__)
 
+
 class ArticleTree(app_commands.CommandTree):
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         # Refused checks were already answered by the cog's error handler; a traceback is noise.
         if isinstance(error, app_commands.CheckFailure):
-            log.info("refused /%s for user %s: %s", interaction.command.qualified_name if interaction.command else "?",
-                     interaction.user.id, error)
+            log.info(
+                "refused /%s for user %s: %s",
+                interaction.command.qualified_name if interaction.command else "?",
+                interaction.user.id,
+                error,
+            )
             return
         log.error("slash command failed", exc_info=error)
 

@@ -21,6 +21,16 @@ class DiscordConfig:
     def __post_init__(self) -> None:
         require(bool(self.token_env), "discord.token_env", self.token_env, "the name of an environment variable")
         require(0 <= self.cooldown_s <= 3600, "discord.cooldown_s", self.cooldown_s, "0 to 3600 seconds")
-        require(1 <= self.max_pending_questions <= 100, "discord.max_pending_questions", self.max_pending_questions, "1 to 100")
-        require(1 <= self.max_attachment_bytes <= 25_000_000, "discord.max_attachment_bytes", self.max_attachment_bytes, "1 to 25000000")
+        require(
+            1 <= self.max_pending_questions <= 100,
+            "discord.max_pending_questions",
+            self.max_pending_questions,
+            "1 to 100",
+        )
+        require(
+            1 <= self.max_attachment_bytes <= 25_000_000,
+            "discord.max_attachment_bytes",
+            self.max_attachment_bytes,
+            "1 to 25000000",
+        )
         require(self.sync_guild_id >= 0, "discord.sync_guild_id", self.sync_guild_id, "0 (global) or a guild id")

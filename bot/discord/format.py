@@ -63,7 +63,15 @@ def _cut_points(text: str) -> list[tuple[int, int]]:
     """(position, priority) pairs where a message may end: 3 paragraph, 2 line, 1 sentence, 0 word."""
     points = []
     for m in re.finditer(r"\n\s*\n|\n|(?<=[.!?])\s+|\s+", text):
-        kind = 3 if m.group().count("\n") >= 2 else 2 if "\n" in m.group() else 1 if m.start() and text[m.start() - 1] in ".!?" else 0
+        kind = (
+            3
+            if m.group().count("\n") >= 2
+            else 2
+            if "\n" in m.group()
+            else 1
+            if m.start() and text[m.start() - 1] in ".!?"
+            else 0
+        )
         points.append((m.start(), kind))
     return points
 
@@ -75,17 +83,18 @@ def split_message(text: str, limit: int = DISCORD_LIMIT) -> list[str]:
     if len(text) <= limit:
         return [text] if text else []
     protected = _protected_ranges(text)
-    safe = [
-        (pos, kind) for pos, kind in _cut_points(text)
-        if not any(a < pos < b for a, b in protected)
-    ]
+    safe = [(pos, kind) for pos, kind in _cut_points(text) if not any(a < pos < b for a, b in protected)]
     chunks, start = [], 0
     while len(text) - start > limit:
         window = [(p, k) for p, k in safe if start < p <= start + limit and _markdown_balanced(text[start:p])]
         if not window:
             window = [(p, k) for p, k in safe if start < p <= start + limit]
         if window:
-            best = max(k for p, k in window if p >= start + limit // 2) if any(p >= start + limit // 2 for p, _ in window) else None
+            best = (
+                max(k for p, k in window if p >= start + limit // 2)
+                if any(p >= start + limit // 2 for p, _ in window)
+                else None
+            )
             candidates = [p for p, k in window if best is None or (k == best and p >= start + limit // 2)]
             cut = max(candidates)
         else:

@@ -75,12 +75,18 @@ class Services:
             if default in visible:
                 return [default]
         if not visible:
-            raise LookupError("no articles have been added in this server yet; a moderator can add one with `/article add`")
+            raise LookupError(
+                "no articles have been added in this server yet; a moderator can add one with `/article add`"
+            )
         return visible
 
 
 def actor_name(interaction_or_message: discord.Interaction | discord.Message) -> str:
     """Who changed the index, for the audit log: guild, user id and name."""
-    user = interaction_or_message.user if isinstance(interaction_or_message, discord.Interaction) else interaction_or_message.author
+    user = (
+        interaction_or_message.user
+        if isinstance(interaction_or_message, discord.Interaction)
+        else interaction_or_message.author
+    )
     guild = interaction_or_message.guild
     return f"discord:guild={guild.id if guild else 0}:user={user.id}:{user.name}"

@@ -20,8 +20,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bot.answering.pipeline import Answerer
-from bot.evaluation.stats import summarize_ms
 from bot.evaluation.squad import contains_answer, exact_match, token_f1
+from bot.evaluation.stats import summarize_ms
 from index.clean import clean_text
 from index.library import Library, slugify
 from index.models import Document
@@ -63,7 +63,9 @@ def load_dataset(path: Path) -> Dataset:
         titles[row["doc_id"]] = row.get("doc_title") or row["doc_id"]
     articles = {doc: (titles[doc], [(pid, text) for _, pid, text in sorted(rows)]) for doc, rows in paragraphs.items()}
     questions = [
-        EvalQuestion(r["qid"], r["question"], r["doc_id"], r["gold_pid"], tuple(r.get("answers") or ()), bool(r["is_impossible"]))
+        EvalQuestion(
+            r["qid"], r["question"], r["doc_id"], r["gold_pid"], tuple(r.get("answers") or ()), bool(r["is_impossible"])
+        )
         for r in _jsonl(path / "questions.jsonl")
         if not r.get("flags") and r["doc_id"] in articles  # flagged: duplicated with conflicting labels
     ]
@@ -92,7 +94,9 @@ def index_dataset(dataset: Dataset, library: Library) -> dict[tuple[str, int], s
     return mapping
 
 
-def retrieval_metrics(library: Library, questions: list[EvalQuestion], mapping: dict[tuple[str, int], set[str]]) -> dict:
+def retrieval_metrics(
+    library: Library, questions: list[EvalQuestion], mapping: dict[tuple[str, int], set[str]]
+) -> dict:
     answerable = [q for q in questions if not q.is_impossible]
     start = time.perf_counter()
     vectors = library.embed_queries([q.question for q in answerable])
@@ -104,7 +108,14 @@ def retrieval_metrics(library: Library, questions: list[EvalQuestion], mapping: 
             t = time.perf_counter()
             hits = library.search(q.question, K, query_vector=vector, weights=weights)
             times.append(time.perf_counter() - t)
-            rank = next((i for i, h in enumerate(hits, 1) if q.gold_pid in mapping.get((h.passage.article_id, h.passage.n), ())), None)
+            rank = next(
+                (
+                    i
+                    for i, h in enumerate(hits, 1)
+                    if q.gold_pid in mapping.get((h.passage.article_id, h.passage.n), ())
+                ),
+                None,
+            )
             ranks.append(rank)
         n = max(1, len(ranks))
         results[method] = {
@@ -127,21 +138,23 @@ async def answer_records(answerer: Answerer, questions: list[EvalQuestion], mapp
         answer = await answerer.answer(q.question)
         plain = _MARKER.sub("", answer.text)
         cited_pids = [mapping.get((c.article_id, c.passage), set()) for c in answer.citations]
-        records.append({
-            "qid": q.qid,
-            "question": q.question,
-            "is_impossible": q.is_impossible,
-            "answer": answer.text,
-            "mode": answer.mode,
-            "refused": answer.refused,
-            "top_similarity": round(top[0].similarity, 4) if top else 0.0,
-            "contains_gold": (not q.is_impossible) and contains_answer(plain, list(q.answers)),
-            "em": exact_match(plain, list(q.answers)) if not q.is_impossible else 0.0,
-            "f1": token_f1(plain, list(q.answers)) if not q.is_impossible else 0.0,
-            "citations_with_gold_answer": [contains_answer(c.text, list(q.answers)) for c in answer.citations],
-            "cites_gold_paragraph": any(q.gold_pid in pids for pids in cited_pids),
-            "timings": answer.timings,
-        })
+        records.append(
+            {
+                "qid": q.qid,
+                "question": q.question,
+                "is_impossible": q.is_impossible,
+                "answer": answer.text,
+                "mode": answer.mode,
+                "refused": answer.refused,
+                "top_similarity": round(top[0].similarity, 4) if top else 0.0,
+                "contains_gold": (not q.is_impossible) and contains_answer(plain, list(q.answers)),
+                "em": exact_match(plain, list(q.answers)) if not q.is_impossible else 0.0,
+                "f1": token_f1(plain, list(q.answers)) if not q.is_impossible else 0.0,
+                "citations_with_gold_answer": [contains_answer(c.text, list(q.answers)) for c in answer.citations],
+                "cites_gold_paragraph": any(q.gold_pid in pids for pids in cited_pids),
+                "timings": answer.timings,
+            }
+        )
     return records
 
 
@@ -181,11 +194,20 @@ def tradeoff(records: list[dict], steps: int = 21) -> list[dict]:
     points = []
     for i in range(steps):
         t = round(i / (steps - 1) * 0.8, 3)
-        points.append({
-            "threshold": t,
-            "answerable_correct": round(sum(1 for r in answerable if not r["refused"] and r["top_similarity"] >= t and r["contains_gold"]) / max(1, len(answerable)), 4),
-            "unanswerable_declined": round(sum(1 for r in unanswerable if r["refused"] or r["top_similarity"] < t) / max(1, len(unanswerable)), 4),
-        })
+        points.append(
+            {
+                "threshold": t,
+                "answerable_correct": round(
+                    sum(1 for r in answerable if not r["refused"] and r["top_similarity"] >= t and r["contains_gold"])
+                    / max(1, len(answerable)),
+                    4,
+                ),
+                "unanswerable_declined": round(
+                    sum(1 for r in unanswerable if r["refused"] or r["top_similarity"] < t) / max(1, len(unanswerable)),
+                    4,
+                ),
+            }
+        )
     return points
 
 
@@ -211,18 +233,39 @@ def plot_tradeoff(points: list[dict], path: Path) -> None:
 
 
 def markdown_report(report: dict) -> str:
-    lines = ["### Retrieval (answerable questions, whole corpus)", "",
-             "| method | recall@1 | recall@5 | recall@10 | MRR@10 | search p50 ms | search p95 ms |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "### Retrieval (answerable questions, whole corpus)",
+        "",
+        "| method | recall@1 | recall@5 | recall@10 | MRR@10 | search p50 ms | search p95 ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for method in METHODS:
         m = report["retrieval"][method]
-        lines.append(f"| {method} | {m['recall@1']} | {m['recall@5']} | {m['recall@10']} | {m['mrr@10']} | {m['search']['p50_ms']} | {m['search']['p95_ms']} |")
-    lines.append(f"\nQuery embedding: {report['retrieval']['query_embedding_ms_per_question']} ms a question (batched).")
+        lines.append(
+            f"| {method} | {m['recall@1']} | {m['recall@5']} | {m['recall@10']} | {m['mrr@10']} | {m['search']['p50_ms']} | {m['search']['p95_ms']} |"
+        )
+    lines.append(
+        f"\nQuery embedding: {report['retrieval']['query_embedding_ms_per_question']} ms a question (batched)."
+    )
     if "answers" in report:
         a = report["answers"]
-        lines += ["", f"### Answers ({a['questions']} questions: {a['answerable']} answerable, {a['unanswerable']} unanswerable; model {report.get('model')})", "",
-                  "| metric | value |", "|---|---|"]
-        for key in ("answer_contains_gold", "exact_match", "f1", "unanswerable_declined", "answerable_wrongly_declined",
-                    "citation_precision", "citation_recall", "fallback_answers"):
+        lines += [
+            "",
+            f"### Answers ({a['questions']} questions: {a['answerable']} answerable, {a['unanswerable']} unanswerable; model {report.get('model')})",
+            "",
+            "| metric | value |",
+            "|---|---|",
+        ]
+        for key in (
+            "answer_contains_gold",
+            "exact_match",
+            "f1",
+            "unanswerable_declined",
+            "answerable_wrongly_declined",
+            "citation_precision",
+            "citation_recall",
+            "fallback_answers",
+        ):
             lines.append(f"| {key.replace('_', ' ')} | {a[key]} |")
         lines += ["", "| stage | p50 ms | p95 ms |", "|---|---|---|"]
         for stage, p in a["latency"].items():
@@ -236,5 +279,9 @@ def select_questions(dataset: Dataset, sample: int | None) -> list[EvalQuestion]
     pool = [by_id[qid] for qid in dataset.sample if qid in by_id]
     answerable = [q for q in pool if not q.is_impossible]
     unanswerable = [q for q in pool if q.is_impossible]
-    mixed = [q for pair in zip(answerable, unanswerable) for q in pair] + answerable[len(unanswerable):] + unanswerable[len(answerable):]
+    mixed = (
+        [q for pair in zip(answerable, unanswerable) for q in pair]
+        + answerable[len(unanswerable) :]
+        + unanswerable[len(answerable) :]
+    )
     return mixed[:sample] if sample else mixed

@@ -19,8 +19,8 @@ import openai
 
 from bot.llm.config import LLMConfig
 from bot.llm.models import resolve_model
-from bot.llm.server import LocalLLMServer, ServerSpec
 from bot.llm.protocol import ChatMessage, LLMError
+from bot.llm.server import LocalLLMServer, ServerSpec
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,9 @@ class LLMClient:
         if self._client is None or self._client_url != url:
             # openai retries connection errors, 408/409/429 and 5xx with exponential backoff.
             self._client = openai.AsyncOpenAI(
-                base_url=url, api_key=key, max_retries=self.config.retries,
+                base_url=url,
+                api_key=key,
+                max_retries=self.config.retries,
                 timeout=httpx.Timeout(self.config.timeout_s, connect=min(10.0, self.config.timeout_s)),
             )
             self._client_url = url

@@ -26,7 +26,9 @@ class LLMConfig:
     def __post_init__(self) -> None:
         require(
             self.base_url == LOCAL or self.base_url.startswith(("http://", "https://")),
-            "llm.base_url", self.base_url, '"local" or an http(s) URL of an OpenAI-compatible API',
+            "llm.base_url",
+            self.base_url,
+            '"local" or an http(s) URL of an OpenAI-compatible API',
         )
         require(bool(self.model), "llm.model", self.model, "a model name (or a .gguf path when base_url is local)")
         require(1 <= self.threads <= 64, "llm.threads", self.threads, "1 to 64")

@@ -70,7 +70,9 @@ def resolve_model(name_or_path: str, models_dir: Path) -> Path:
     if name_or_path not in KNOWN_MODELS:
         path = Path(name_or_path).expanduser()
         if not path.is_file():
-            raise ModelUnavailable(f"llm.model {name_or_path!r} is neither a known model ({', '.join(KNOWN_MODELS)}) nor a .gguf file")
+            raise ModelUnavailable(
+                f"llm.model {name_or_path!r} is neither a known model ({', '.join(KNOWN_MODELS)}) nor a .gguf file"
+            )
         return path
     model = KNOWN_MODELS[name_or_path]
     parts = [_package_file(pkg, rel, model.install_hint) for pkg, rel in model.parts]

@@ -73,12 +73,25 @@ class LocalLLMServer:
     def _start(self) -> None:
         self.port = free_port()
         command = [
-            sys.executable, "-m", "bot.llm.server", "--model", str(self.spec.model_path), "--port", str(self.port),
-            "--threads", str(self.spec.threads), "--ctx", str(self.spec.context_tokens), "--alias", self.spec.alias,
+            sys.executable,
+            "-m",
+            "bot.llm.server",
+            "--model",
+            str(self.spec.model_path),
+            "--port",
+            str(self.port),
+            "--threads",
+            str(self.spec.threads),
+            "--ctx",
+            str(self.spec.context_tokens),
+            "--alias",
+            self.spec.alias,
         ]
         log.info("starting the local LLM server on 127.0.0.1:%d with %s", self.port, self.spec.model_path.name)
         env = os.environ | {KEY_ENV: self.api_key}
-        self._process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._process = subprocess.Popen(
+            command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         self._wait_healthy()
 
     def _wait_healthy(self) -> None:
@@ -87,7 +100,9 @@ class LocalLLMServer:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 err = self._process.stderr.read().decode(errors="replace")[-2000:] if self._process.stderr else ""
-                raise RuntimeError(f"the local LLM server exited during start-up (code {self._process.returncode}): {err}")
+                raise RuntimeError(
+                    f"the local LLM server exited during start-up (code {self._process.returncode}): {err}"
+                )
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=2).status_code == 200:
                     self._drain_stderr()

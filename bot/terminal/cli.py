@@ -50,7 +50,9 @@ def _print_hits(query: str, hits: list[SearchHit]) -> None:
     if not hits:
         print("  (no passages found)")
     for rank, hit in enumerate(hits, start=1):
-        print(f"  {rank}. {hit.passage.article_id} #{hit.passage.n}  score {hit.score:.4f}  cosine {hit.similarity:.3f}")
+        print(
+            f"  {rank}. {hit.passage.article_id} #{hit.passage.n}  score {hit.score:.4f}  cosine {hit.similarity:.3f}"
+        )
         print(textwrap.indent(textwrap.fill(hit.passage.text, width=96), "     "))
     print()
 
@@ -60,7 +62,9 @@ def _print_hits(query: str, hits: list[SearchHit]) -> None:
 
 def cmd_index_add(args: argparse.Namespace, config: Config, library: Library) -> int:
     document = read_source(args.source, config.ingest, stdin=sys.stdin.buffer)
-    article = library.add(document, article_id=args.id, title=args.title, actor=args.actor, progress=sys.stderr.isatty())
+    article = library.add(
+        document, article_id=args.id, title=args.title, actor=args.actor, progress=sys.stderr.isatty()
+    )
     _print_article(article, "added")
     return 0
 
@@ -69,8 +73,19 @@ def cmd_index_list(args: argparse.Namespace, config: Config, library: Library) -
     articles = library.list_articles()
     if args.json:
         for a in articles:
-            print(json.dumps({"id": a.id, "title": a.title, "passages": a.passage_count, "source_url": a.source_url,
-                              "published": a.published, "added_at": a.added_at, "added_by": a.added_by}))
+            print(
+                json.dumps(
+                    {
+                        "id": a.id,
+                        "title": a.title,
+                        "passages": a.passage_count,
+                        "source_url": a.source_url,
+                        "published": a.published,
+                        "added_at": a.added_at,
+                        "added_by": a.added_by,
+                    }
+                )
+            )
         return 0
     if not articles:
         print("no articles yet: add one with `articlebot index add PATH|URL|-`")
@@ -114,8 +129,9 @@ def cmd_search(args: argparse.Namespace, config: Config, library: Library) -> in
     return 0
 
 
-async def _ask_one(answerer: Answerer, question: str, scope: list[str] | None, stream: bool,
-                   history: list[Turn] | None = None) -> Answer:
+async def _ask_one(
+    answerer: Answerer, question: str, scope: list[str] | None, stream: bool, history: list[Turn] | None = None
+) -> Answer:
     printed = False
 
     def show(sentence: str) -> None:
@@ -206,8 +222,8 @@ def cmd_llm_serve(args: argparse.Namespace, config: Config, library: Library) ->
 
 
 def cmd_eval(args: argparse.Namespace, config: Config, library: Library) -> int:
-    from bot.evaluation import evaluate
     from bot.answering.pipeline import Answerer
+    from bot.evaluation import evaluate
     from bot.llm.client import LLMClient
 
     if not (args.dataset / "paragraphs.jsonl").is_file() or not (args.dataset / "questions.jsonl").is_file():
@@ -218,8 +234,12 @@ def cmd_eval(args: argparse.Namespace, config: Config, library: Library) -> int:
     # A data dir of its own: the benchmark never mixes with the bot's articles, and reruns reuse it.
     bench_library = library.sibling(out / "index")
     mapping = evaluate.index_dataset(dataset, bench_library)
-    report: dict = {"dataset": str(args.dataset), "articles": len(dataset.articles), "passages": len(mapping),
-                    "retrieval": evaluate.retrieval_metrics(bench_library, dataset.questions, mapping)}
+    report: dict = {
+        "dataset": str(args.dataset),
+        "articles": len(dataset.articles),
+        "passages": len(mapping),
+        "retrieval": evaluate.retrieval_metrics(bench_library, dataset.questions, mapping),
+    }
     if not args.retrieval_only:
         questions = evaluate.select_questions(dataset, args.sample)
         answerer = Answerer(bench_library, LLMClient(config.llm, config.models_dir), config.answer)
@@ -245,7 +265,10 @@ def cmd_run(args: argparse.Namespace, config: Config, library: Library) -> int:
     ensure_sample_article(library, config)
     token = os.environ.get(config.discord.token_env, "").strip()
     if not token:
-        print(f"articlebot: no {config.discord.token_env} set; starting the terminal chat instead of Discord.", file=sys.stderr)
+        print(
+            f"articlebot: no {config.discord.token_env} set; starting the terminal chat instead of Discord.",
+            file=sys.stderr,
+        )
         return _chat(open_answerer(config, library), None)
     return _discord(config, library, token)
 
@@ -261,11 +284,16 @@ def _discord(config: Config, library: Library, token: str) -> int:
     try:
         asyncio.run(run_discord(services, token))
     except discord.LoginFailure:
-        print(f"articlebot: error: Discord rejected the token in {config.discord.token_env}; "
-              "copy it again from the Developer Portal (Bot → Reset Token)", file=sys.stderr)
+        print(
+            f"articlebot: error: Discord rejected the token in {config.discord.token_env}; "
+            "copy it again from the Developer Portal (Bot → Reset Token)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except (OSError, aiohttp.ClientError) as exc:
-        print(f"articlebot: error: could not reach Discord ({exc.__class__.__name__}); check the network", file=sys.stderr)
+        print(
+            f"articlebot: error: could not reach Discord ({exc.__class__.__name__}); check the network", file=sys.stderr
+        )
         return 1
     finally:
         services.answerer.llm.stop()
@@ -276,7 +304,9 @@ def _discord(config: Config, library: Library, token: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="articlebot", description="Answer questions about news articles, with citations.")
+    parser = argparse.ArgumentParser(
+        prog="articlebot", description="Answer questions about news articles, with citations."
+    )
     parser.add_argument("--config", type=Path, help="config file (default: $ARTICLEBOT_CONFIG or ./config.toml)")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -333,10 +363,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=cmd_llm_serve)
 
     ev = commands.add_parser("eval", help="measure retrieval and answer quality on a SQuAD-style benchmark")
-    ev.add_argument("dataset", type=Path, metavar="DATASET", help="folder with paragraphs.jsonl, questions.jsonl, sample_500.jsonl")
+    ev.add_argument(
+        "dataset", type=Path, metavar="DATASET", help="folder with paragraphs.jsonl, questions.jsonl, sample_500.jsonl"
+    )
     ev.add_argument("--sample", type=int, default=None, help="answer only the first N questions of the fixed sample")
     ev.add_argument("--retrieval-only", action="store_true", help="skip the LLM: retrieval metrics only")
-    ev.add_argument("--out", type=Path, default=Path("bench/results/eval"), help="folder for eval.json, eval.md, tradeoff.png")
+    ev.add_argument(
+        "--out", type=Path, default=Path("bench/results/eval"), help="folder for eval.json, eval.md, tradeoff.png"
+    )
     ev.set_defaults(run=cmd_eval)
 
     run = commands.add_parser("run", help="index the sample article if the store is empty, then start the bot")

@@ -7,6 +7,7 @@ import textwrap
 from bot.answering.pipeline import Answer, Citation
 from index.text import excerpt
 
+
 def format_sources(citations: list[Citation], heading: str) -> str:
     if not citations:
         return ""
@@ -37,7 +38,9 @@ def answer_json(answer: Answer) -> dict:
         "answer": answer.text,
         "refused": answer.refused,
         "mode": answer.mode,
-        "citations": [{"n": c.n, "article": c.article_id, "passage": c.passage, "text": c.text} for c in answer.citations],
+        "citations": [
+            {"n": c.n, "article": c.article_id, "passage": c.passage, "text": c.text} for c in answer.citations
+        ],
         "related": [{"article": c.article_id, "passage": c.passage, "text": c.text} for c in answer.related],
         "notice": answer.notice,
         "timings": answer.timings,

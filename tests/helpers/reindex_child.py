@@ -23,7 +23,9 @@ class HashEmbedder:
     dimension = 64
 
     def embed_passages(self, texts, progress=False):
-        rows = [np.frombuffer(hashlib.sha512(t.encode()).digest(), dtype=np.uint8)[:64].astype(np.float32) for t in texts]
+        rows = [
+            np.frombuffer(hashlib.sha512(t.encode()).digest(), dtype=np.uint8)[:64].astype(np.float32) for t in texts
+        ]
         matrix = np.vstack(rows) if rows else np.zeros((0, 64), np.float32)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         return matrix / np.where(norms == 0, 1, norms)
