@@ -43,16 +43,20 @@ class CountingLLM:
 
     def __init__(self, inner: LLMClient):
         self.inner = inner
-        self.config = inner.config
+        self.context_tokens = inner.context_tokens
+        self.max_answer_tokens = inner.max_answer_tokens
         self.chunks = 0
 
-    async def stream(self, messages, max_tokens=None):
-        async for piece in self.inner.stream(messages, max_tokens):
+    async def stream(self, messages, max_tokens=None, *, options=None):
+        async for piece in self.inner.stream(messages, max_tokens, options=options):
             self.chunks += 1
             yield piece
 
-    async def complete(self, messages, max_tokens):
-        return await self.inner.complete(messages, max_tokens)
+    async def complete(self, messages, max_tokens, *, options=None):
+        return await self.inner.complete(messages, max_tokens, options=options)
+
+    async def yes_probability(self, messages):
+        return await self.inner.yes_probability(messages)
 
 
 async def measure(answerer: Answerer, llm: CountingLLM) -> tuple[float, list[dict]]:
@@ -62,7 +66,11 @@ async def measure(answerer: Answerer, llm: CountingLLM) -> tuple[float, list[dic
     rows = []
     for question in QUESTIONS:
         llm.chunks = 0
-        answer = await answerer.answer(question, ["sample"])
+        asked = time.perf_counter()
+        shown: list[float] = []
+        answer = await answerer.answer(
+            question, ["sample"], on_sentence=lambda _, at=shown: at.append(time.perf_counter())
+        )
         t = answer.timings
         decode_s = max(
             1e-6, t.get("llm_s", 0) - (t.get("first_token_s", 0) - t.get("retrieve_s", 0) - t.get("rewrite_s", 0))
@@ -71,6 +79,9 @@ async def measure(answerer: Answerer, llm: CountingLLM) -> tuple[float, list[dic
             {
                 "question": question,
                 "first_token_s": t.get("first_token_s"),
+                # The checked answer reaches the reader (or the refusal does) at this point.
+                "first_checked_sentence_s": round((shown[0] if shown else asked + t["total_s"]) - asked, 4),
+                "verify_s": t.get("verify_s"),
                 "total_s": t["total_s"],
                 "tokens": llm.chunks,
                 "tokens_per_s": round(llm.chunks / decode_s, 1) if llm.chunks else None,
@@ -106,6 +117,7 @@ def main() -> None:
         "server_start_s": round(start_s, 2),
         "warmup_s": round(warm_s, 2),
         "first_token": summarize_ms(firsts),
+        "first_checked_sentence": summarize_ms([r["first_checked_sentence_s"] for r in rows]),
         "total": summarize_ms(totals),
         "tokens_per_s_median": round(statistics.median(speeds), 1) if speeds else None,
     }
@@ -116,7 +128,8 @@ def main() -> None:
     )
     print(
         f"\nserver start {summary['server_start_s']} s; warm-up (whole-article prefix) {summary['warmup_s']} s; "
-        f"first token p50 {summary['first_token']['p50_ms']} ms, total p50 {summary['total']['p50_ms']} ms; "
+        f"first token p50 {summary['first_token']['p50_ms']} ms, first checked sentence p50 "
+        f"{summary['first_checked_sentence']['p50_ms']} ms, total p50 {summary['total']['p50_ms']} ms; "
         f"{summary['tokens_per_s_median']} tokens/s\nwritten to {path}"
     )
 

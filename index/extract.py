@@ -6,6 +6,8 @@ import re
 from typing import Literal
 
 import trafilatura
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from trafilatura.settings import Document as TrafilaturaDocument
 
 from index.errors import IngestError
@@ -14,11 +16,8 @@ from index.models import Document
 Format = Literal["html", "markdown", "text"]
 
 _HTML_SNIFF = re.compile(r"^\s*(<!doctype html|<html|<head|<body|<article|<p[\s>])", re.IGNORECASE)
-_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
-_MD_LINE_MARKERS = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d+[.)]\s+)", re.MULTILINE)
-_MD_RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$", re.MULTILINE)
+# CommonMark, with raw HTML passed through as text (it is never rendered, only read).
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})
 
 
 def detect_format(text: str, name: str = "", content_type: str = "") -> Format:
@@ -51,16 +50,35 @@ def _from_html(html: str, url: str | None) -> Document:
     return Document(text=text, title=doc.title or None, source_url=url or doc.url or None, published=doc.date or None)
 
 
+def _inline_text(token: Token) -> str:
+    """The words of an inline token: link and image text kept, markup and URLs dropped."""
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append(_inline_text(child))
+    return "".join(parts)
+
+
 def _from_markdown(md: str, url: str | None) -> Document:
-    heading = _MD_HEADING.search(md)
-    title = _MD_LINK.sub(r"\1", heading.group(1)) if heading else None
-    if heading and not md[: heading.start()].strip():
-        md = md[heading.end() :]  # the title is metadata, not a passage
-    text = _MD_RULE.sub("", md)
-    text = _MD_LINE_MARKERS.sub("", text)
-    text = _MD_LINK.sub(r"\1", text)
-    text = _MD_EMPHASIS.sub(r"\2", text)
-    return Document(text=text, title=title, source_url=url)
+    """Markdown → paragraphs of plain text; a heading before any text is the title."""
+    blocks: list[str] = []
+    title = None
+    tokens = _MARKDOWN.parse(md)
+    for i, token in enumerate(tokens):
+        if token.type == "inline":
+            text = _inline_text(token).strip()
+            heading = i > 0 and tokens[i - 1].type == "heading_open"
+            if heading and title is None and not blocks:
+                title = text or None  # the title is metadata, not a passage
+            elif text:
+                blocks.append(text)
+        elif token.type in ("fence", "code_block") and token.content.strip():
+            blocks.append(token.content.strip())
+    return Document(text="\n\n".join(blocks), title=title, source_url=url)
 
 
 def extract_document(text: str, fmt: Format, url: str | None = None) -> Document:

@@ -145,6 +145,10 @@ class Library:
         """The articles a guild may see: its own plus those marked global."""
         return [a for a in self.store.list_articles() if a.guild_id == guild_id or a.id in global_ids]
 
+    def titles(self) -> dict[str, str]:
+        """Article id → title, from the current snapshot (no database read)."""
+        return dict(self.snapshot().index.titles)
+
     def passages_of(self, article_ids: Collection[str] | None = None) -> list[Passage]:
         """Passages in article order then passage order; all of them when `article_ids` is None."""
         passages = self.snapshot().index.passages

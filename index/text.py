@@ -92,19 +92,19 @@ STOP_WORDS = frozenset(
 )
 
 
-def _normalise(word: str) -> str:
+def normalise(word: str) -> str:
     word = word.lower()
     return word if NUMBER.match(word) else _STEMMER.stemWord(word)
 
 
 def content_tokens(text: str) -> set[str]:
-    return {_normalise(w) for w in TOKEN.findall(text) if w.lower() not in STOP_WORDS}
+    return {normalise(w) for w in TOKEN.findall(text) if w.lower() not in STOP_WORDS}
 
 
 def key_tokens(text: str) -> set[str]:
     """Numbers and capitalised words (names, places): the facts a sentence must not get wrong."""
     return {
-        _normalise(w) for w in TOKEN.findall(text) if (w[0].isdigit() or w[0].isupper()) and w.lower() not in STOP_WORDS
+        normalise(w) for w in TOKEN.findall(text) if (w[0].isdigit() or w[0].isupper()) and w.lower() not in STOP_WORDS
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +18,8 @@ class ScriptedLLM(ChatModel):
         self.config = config or LLMConfig()
         self.requests: list[list[ChatMessage]] = []
         self.warmups: list[list[ChatMessage]] = []
+        self.verifications: list[list[ChatMessage]] = []
+        self.yes = 1.0  # what the verification pass answers
 
     @property
     def context_tokens(self) -> int:
@@ -33,9 +36,12 @@ class ScriptedLLM(ChatModel):
             self.warmups.append(messages)
             return
         self.requests.append(messages)
-        reply = self.replies.pop(0) if self.replies else "The article doesn't say."
+        reply = self.replies.pop(0) if self.replies else ""
         if isinstance(reply, LLMError):
             raise reply
+        if options and "json_schema" in options and not reply.startswith("{"):
+            # The real server's grammar makes the model reply in the schema's JSON.
+            reply = json.dumps({"answer": reply})
         for i, word in enumerate(reply.split(" ")):
             yield word if i == 0 else " " + word
 
@@ -43,6 +49,10 @@ class ScriptedLLM(ChatModel):
         self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None
     ) -> str:
         return "".join([piece async for piece in self.stream(messages, max_tokens, options=options)])
+
+    async def yes_probability(self, messages: list[ChatMessage]) -> float:
+        self.verifications.append(messages)
+        return self.yes
 
     def stop(self) -> None:
         pass

@@ -99,3 +99,38 @@ def test_console_script_runs_offline(tmp_path: Path):
     )
     assert found.returncode == 0, found.stderr
     assert "3.27 million" in found.stdout.split("2. ")[0]
+
+
+def test_ask_file_answers_every_line_with_one_model(run, library, monkeypatch, tmp_path: Path):
+    from bot.answering.config import AnswerConfig
+    from bot.answering.pipeline import Answerer
+
+    from .fakes import ScriptedLLM
+
+    llm = ScriptedLLM("A building in the Podil neighborhood of Kyiv was hit.", "")
+    opened: list[Answerer] = []
+
+    def open_answerer(config, lib):
+        opened.append(Answerer(lib, llm, AnswerConfig()))
+        return opened[-1]
+
+    monkeypatch.setattr(cli, "open_answerer", open_answerer)
+    run("index", "add", str(SAMPLE), "--id", "sample")
+    questions = tmp_path / "questions.txt"
+    questions.write_text(
+        'Which Kyiv neighbourhood was hit?\n\n{"question": "What is Putin\'s favourite food?", "article": "sample"}\n'
+    )
+    code, out, err = run("ask", "--json", "--file", str(questions))
+    assert code == 0, err
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert first["question"] == "Which Kyiv neighbourhood was hit?" and first["citations"][0]["passage"] == 8
+    assert "Podil" in first["citations"][0]["quote"] and "total_s" in first["timings"]
+    assert second["refused"] and second["reason"]
+    assert len(opened) == 1 and len(llm.requests) == 2
+
+    questions.write_text('Which Kyiv neighbourhood was hit?\n{"question": "x", "article": "nope"}\n')
+    code, out, err = run("ask", "--json", "--file", str(questions))
+    assert code == 2 and out == "" and "no article with id 'nope'" in err and len(llm.requests) == 2
+    questions.write_text("{broken\n")
+    code, _, err = run("ask", "--file", str(questions))
+    assert code == 2 and "questions.txt:1: expected a question" in err

@@ -10,20 +10,19 @@ import pytest
 import simcord
 
 from bot.answering.config import AnswerConfig
-from bot.answering.pipeline import Answerer
+from bot.answering.pipeline import Answer, Answerer, Citation
 from bot.discord.client import ArticleBot
 from bot.discord.config import DiscordConfig
 from bot.discord.services import Services
 from index.clean import clean_text
 from index.ingest_config import IngestConfig
 from index.models import Document
-from index.text import split_sentences
 
 from .fakes import ScriptedLLM
 
 pytestmark = [pytest.mark.slow, pytest.mark.simcord(settle_timeout=30)]
 
-PODIL = "A building in the Podil neighborhood of Kyiv was hit [8]."
+PODIL = "A building in the Podil neighborhood of Kyiv was hit."
 BUDGET = b"The city council approved a new budget for public libraries on Tuesday, adding two branches."
 
 
@@ -96,27 +95,29 @@ async def test_ask_defers_then_answers_with_sources(env, channel, alice, llm):
     assert all(r.json["allowed_mentions"] == {"parse": []} for r in webhook_posts(env))
 
 
-async def test_long_answer_is_split_without_breaking_citations(env, channel, alice, llm, library):
-    text = library.store.article_text("sample")
+async def test_long_answer_is_split_without_breaking_citations(env, channel, alice, library, services, monkeypatch):
+    # Answers are short; a long reply still goes out whole: many sources, each a long passage.
     passages = library.passages_of(["sample"])
-    sentences = []
-    for p in passages:
-        for s in split_sentences(p.text):
-            sentences.append(p.text[s.start : s.end].rstrip(".") + f" [{p.n}].")
-    llm.replies.append(" ".join(sentences))
-    result = await alice.slash(
-        channel, "ask", question="Summarise everything about Putin, Kyiv, Lviv, Mariupol and the rally"
-    )
+    citations = [
+        Citation(i, "sample", "Putin rally", p.n, p.text, None, p.text) for i, p in enumerate(passages, start=1)
+    ]
+    text = " ".join(f"Sentence {i} of the answer [{i}]." for i in range(1, len(citations) + 1))
+
+    async def long_answer(question, article_ids=None, history=(), on_sentence=None):
+        return Answer(question, text, False, "llm", citations)
+
+    monkeypatch.setattr(services.answerer, "answer", long_answer)
+    result = await alice.slash(channel, "ask", question="Summarise everything")
     messages = bot_messages(result)
-    assert len(messages) >= 4 and all(len(m) <= 2000 for m in messages)
+    assert len(messages) >= 2 and all(len(m) <= 2000 for m in messages)
     for m in messages:
         assert m.count("[") == m.count("]") + m.count("\\]") - m.count("\\[")  # no [n] cut in half
         assert m.count("**") % 2 == 0
-    assert len(text) > 5000
+    assert "".join(messages).count("> ") == len(citations)
 
 
 async def test_refusal_offers_related_reading(channel, alice, llm):
-    llm.replies.append("Russia won the 2018 FIFA World Cup [1].")
+    llm.replies.append("Russia won the 2018 FIFA World Cup.")
     [content] = bot_messages(await alice.slash(channel, "ask", question="Who won the 2018 World Cup?"))
     assert content.startswith("The article doesn't say.") and "**Related reading**" in content
     assert "World Cup" not in content.split("\n")[0][len("The article doesn't say.") :]
@@ -136,8 +137,9 @@ async def test_cooldown_and_question_cap(channel, alice, llm):
 
 
 async def test_everyone_mention_pings_no_one(env, channel, alice, llm):
-    llm.replies.append("@everyone: a building in the Podil neighborhood of Kyiv was hit [8].")
-    result = await alice.slash(channel, "ask", question="Which Kyiv neighbourhood was hit? @everyone <@&1>")
+    llm.replies.append("@everyone: a building in the Podil neighborhood of Kyiv was hit.")
+    result = await alice.slash(channel, "ask", question="Which Kyiv neighbourhood was hit?")
+    assert "@\u200beveryone" in result.response.content  # shown as text (escaped), never as a ping
     message = result.response.message
     assert not message.mention_everyone and message.role_mentions == [] and message.mentions == []
     assert all(r.json["allowed_mentions"] == {"parse": []} for r in webhook_posts(env))
@@ -184,10 +186,11 @@ async def test_guild_isolation(env, guild, channel, mod, llm, services):
     bob = other.add_member(env.create_user("bob"))
     refused = await bob.slash(other_channel, "ask", question="What did the council approve?", article="budget")
     assert refused.ephemeral and "no article `budget` in this server" in refused.response.content
-    llm.replies.append("The council approved a budget [1].")
+    llm.replies.append("The council approved a budget.")
     await bob.slash(other_channel, "ask", question="What did the council approve?")
-    prompt = llm.requests[-1][1].content
-    assert "library" not in prompt.lower() and "Podil" in prompt  # only the global sample is in scope
+    prompt = llm.requests[-1][0].content  # the system message holds the article
+    assert "librar" not in prompt.lower() and "council" not in prompt.lower()  # the other server's text
+    assert "Podil" in prompt  # only the global sample is in scope
 
 
 async def test_mention_thread_and_follow_up(env, channel, alice, llm):
@@ -199,7 +202,7 @@ async def test_mention_thread_and_follow_up(env, channel, alice, llm):
     assert any("Podil" in m.content and "[1]" in m.content for m in first)
     llm.replies += [
         "How many people were wounded in the Podil shelling?",
-        "Kyiv Mayor Vitali Klitschko said 19 were wounded in the shelling [8].",
+        "Kyiv Mayor Vitali Klitschko said 19 were wounded in the shelling.",
     ]
     env.bot.services.cooldown = None
     await alice.send(thread, "How many were wounded?")

@@ -37,9 +37,14 @@ def test_eval_on_a_two_article_slice(tmp_path, embedder, monkeypatch, capsys):
         )
     answers = report["answers"]
     assert answers["questions"] == 4 and answers["answerable"] == 2 and answers["unanswerable"] == 2
-    assert 0.0 <= answers["citation_precision"] <= 1.0 and "total_s" in answers["latency"]
+    records = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
+    assert len(records) == 4 and "total_s" in answers["latency"]
+    # The report is computed from the very answers written beside it.
+    unanswerable = [r for r in records if r["is_impossible"]]
+    assert answers["unanswerable_declined"] == sum(r["refused"] for r in unanswerable) / len(unanswerable)
+    cited = [flag for r in records if not r["is_impossible"] for flag in r["citations_with_gold_answer"]]
+    assert answers["citation_precision"] == (round(sum(cited) / len(cited), 4) if cited else 0.0)
     assert (out / "tradeoff.png").read_bytes()[:4] == b"\x89PNG"
-    assert len((out / "answers.jsonl").read_text().splitlines()) == 4
     assert "| hybrid |" in (out / "eval.md").read_text() and "| hybrid |" in capsys.readouterr().out
 
 

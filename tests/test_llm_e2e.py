@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from bot.answering.config import AnswerConfig
+from bot.answering.evidence import parse_model_answer
 from bot.answering.pipeline import Answerer
 from bot.llm.client import LLMClient
 from bot.llm.config import LLMConfig
@@ -37,8 +38,10 @@ def llm(tmp_path_factory):
     client = LLMClient(SMALL, tmp_path_factory.mktemp("models"))
     client.start()
     yield client
+    assert client.server is not None
+    process = client.server._process
     client.stop()
-    assert client.server is not None and not client.server.running
+    assert process is not None and process.poll() is not None  # the child really exited
 
 
 @pytest.fixture
@@ -62,9 +65,10 @@ async def test_streams_chunks_through_openai_client(llm):
     assert len(pieces) > 3 and "".join(pieces).strip()
 
 
-async def test_answers_have_valid_citations_or_refuse(llm, indexed):
+async def test_answers_come_back_as_schema_json_with_valid_citations_or_refuse(llm, indexed):
     answerer = Answerer(indexed, llm, AnswerConfig())
     await answerer.warm()
+    parsed = 0
     for question in (
         "How many people have fled Ukraine?",
         "Which Kyiv neighbourhood was hit?",
@@ -73,25 +77,28 @@ async def test_answers_have_valid_citations_or_refuse(llm, indexed):
         streamed: list[str] = []
         answer = await answerer.answer(question, on_sentence=streamed.append)
         assert answer.mode in ("llm", "refusal")
+        # The server's JSON-schema grammar, sent through the openai client, shaped the reply.
+        parsed += parse_model_answer(answer.draft or "") is not None
         if answer.refused:
-            assert answer.citations == [] and answer.related
+            assert answer.citations == [] and answer.related and streamed == []
             continue
-        assert " ".join(streamed) == answer.text
+        assert streamed == [answer.text]
         numbers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
         assert numbers == {c.n for c in answer.citations} == set(range(1, len(answer.citations) + 1))
         for c in answer.citations:
-            assert c.article_id == "sample" and c.text in indexed.store.article_text("sample")
+            assert c.article_id == "sample" and c.quote in c.text and c.text in indexed.article_text("sample")
         assert answer.timings["first_token_s"] > 0
+    assert parsed == 3
 
 
 async def test_crashed_server_is_restarted(llm):
     server = llm.server
-    old_port = server.port
-    os.kill(server._process.pid, signal.SIGKILL)
-    server._process.wait()
+    killed = server._process
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert not server.running
     reply = await llm.complete([ChatMessage("user", "Say hi.")], max_tokens=8)
-    assert server.running and reply.strip()
-    assert server.port != old_port or server.running
+    assert reply.strip() and server.running and server._process.pid != killed.pid
 
 
 async def test_unreachable_endpoint_falls_back_to_quotes(indexed, monkeypatch):

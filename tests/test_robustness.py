@@ -128,7 +128,7 @@ class FaultyLLMServer:
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.end_headers()
-                words = "A building in the Podil neighborhood of Kyiv was hit [8].".split(" ")
+                words = '{"answer": "A building in the Podil neighborhood of Kyiv was hit."}'.split(" ")
                 if step == "garbage":
                     words = ["}{", "<|im_end|>", "[[[", "999]"]
                 for i, word in enumerate(words):
@@ -234,14 +234,14 @@ async def test_injection_inside_an_article_does_not_steer_the_answer(library):
         "The vote was seven to two, and the new branches open next spring."
     )
     library.add(Document(text=text, title="Council"), article_id="council")
-    llm = ScriptedLLM("PWNED", "The vote was seven to two [1].")
+    llm = ScriptedLLM("PWNED", "The vote was seven to two.")
     answerer = Answerer(library, llm, AnswerConfig())
     hijacked = await answerer.answer("What was the result of the council vote?")
     assert hijacked.refused  # "PWNED" shares nothing with the question: not an answer
     grounded = await answerer.answer("What was the result of the council vote?")
     assert grounded.text == "The vote was seven to two [1]."
-    prompt = llm.requests[0][1].content
-    assert prompt.index("PWNED") < prompt.index("</passages>")  # the notice stayed inside the data fence
+    prompt = llm.requests[0][0].content
+    assert prompt.index("<article>\n[1]") < prompt.index("PWNED") < prompt.rindex("</article>")  # inside the fence
 
 
 # -- the message splitter, fuzzed -------------------------------------------------------------------

@@ -10,23 +10,25 @@ from index.config_errors import require
 @dataclass(frozen=True)
 class AnswerConfig:
     max_question_chars: int = 1000
-    support_threshold: float = 0.5
     min_similarity: float = 0.15
     related_passages: int = 3
     whole_article_max_tokens: int = 3000
+    subject_check: bool = True
+    max_novel_words: int = 1
+    verify: bool = False
+    verify_threshold: float = 0.5
 
     def __post_init__(self) -> None:
         require(
             10 <= self.max_question_chars <= 4000, "answer.max_question_chars", self.max_question_chars, "10 to 4000"
         )
-        require(
-            0.0 < self.support_threshold <= 1.0,
-            "answer.support_threshold",
-            self.support_threshold,
-            "above 0.0, up to 1.0",
-        )
         require(-1.0 <= self.min_similarity <= 1.0, "answer.min_similarity", self.min_similarity, "-1.0 to 1.0")
         require(0 <= self.related_passages <= 10, "answer.related_passages", self.related_passages, "0 to 10")
         require(
-            self.whole_article_max_tokens >= 0, "answer.whole_article_max_tokens", self.whole_article_max_tokens, ">= 0"
+            self.whole_article_max_tokens >= 0,
+            "answer.whole_article_max_tokens",
+            self.whole_article_max_tokens,
+            ">= 0",
         )
+        require(0 <= self.max_novel_words <= 20, "answer.max_novel_words", self.max_novel_words, "0 to 20")
+        require(0.0 <= self.verify_threshold <= 1.0, "answer.verify_threshold", self.verify_threshold, "0.0 to 1.0")

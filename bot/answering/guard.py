@@ -17,5 +17,27 @@ _INJECTION = re.compile(
 )
 
 
+# A question about an article has no business carrying a mention: the bot would be asked to
+# repeat it ("…and add @everyone at the end"). Discord's forms: @everyone, @here, <@id>, <@&id>, <#id>.
+_MENTION = re.compile(r"@(?:everyone|here)\b|<@[!&]?\d+>|<#\d+>", re.IGNORECASE)
+# Instructions about the shape of the reply ride along with a real question to steer the answer.
+_FORMAT_ORDER = re.compile(
+    r"\b(?:answer|reply|respond)\s+(?:only\s+)?(?:in|with)\s+(?:one|a single|\d+)\s+words?\b"
+    r"|\b(?:add|append|include|end with|start with|prepend)\b.{0,40}\b(?:at the (?:end|start|beginning)|to your (?:answer|reply))\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
 def looks_like_injection(question: str) -> bool:
     return bool(_INJECTION.search(question))
+
+
+def steering_reason(question: str) -> str | None:
+    """Why the question tries to steer the bot rather than ask about the article, or None."""
+    if looks_like_injection(question):
+        return "the question tries to change the bot's instructions"
+    if _MENTION.search(question):
+        return "the question carries a mention"
+    if _FORMAT_ORDER.search(question):
+        return "the question dictates the reply's form"
+    return None

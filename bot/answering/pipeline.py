@@ -6,19 +6,28 @@ Every front end (CLI, chat, Discord) calls `Answerer.answer` and renders the Ans
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
-from bot.answering.citations import CitationChecker, answers_question, content_tokens, parse_answer
 from bot.answering.config import AnswerConfig
-from bot.answering.guard import looks_like_injection
-from bot.answering.prompts import Templates, answer_messages, estimate_tokens, fit_passages, rewrite_messages
-from bot.llm.protocol import ChatModel, LLMError
+from bot.answering.evidence import check_reply
+from bot.answering.guard import steering_reason
+from bot.answering.prompts import (
+    ANSWER_SCHEMA,
+    Templates,
+    answer_messages,
+    estimate_tokens,
+    fit_passages,
+    rewrite_messages,
+    verify_messages,
+)
+from bot.llm.protocol import ChatMessage, ChatModel, LLMError
 from index.library import Library
 from index.models import Passage, SearchHit
-from index.text import split_sentences
+from index.text import content_tokens, split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +65,10 @@ class Answer:
     related: list[Citation] = field(default_factory=list)  # closest passages, offered on a refusal
     notice: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    reason: str | None = None  # why the bot declined (for logs and the eval; never shown to users)
+    draft: str | None = None  # the model's own reply, before the checks (for logs and the eval)
+    verified: float | None = None  # the verification pass's p(yes), when it ran
+    seen: tuple[tuple[str, int], ...] = ()  # (article, passage) of each passage in the prompt, in order
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,8 @@ class Turn:
     answer: str
 
 
+# Called with the answer's text once it is checked and settled: a front end never shows
+# anything that a later check could take back.
 OnSentence = Callable[[str], Awaitable[None] | None]
 
 
@@ -71,6 +86,7 @@ OnSentence = Callable[[str], Awaitable[None] | None]
 class Context:
     passages: list[Passage]
     whole_article: bool
+    titles: list[str]  # the title of each passage's article
 
 
 def scored_sentences(passage: str, wanted: set[str]) -> list[tuple[int, str]]:
@@ -116,11 +132,18 @@ class Answerer:
         whole = self.library.passages_of(article_ids)
         whole_cost = sum(estimate_tokens(p.text) + 4 for p in whole)
         if whole and whole_cost <= min(budget, self.config.whole_article_max_tokens):
-            return Context(whole, whole_article=True)
+            return Context(whole, True, self._titles(whole))
         texts = fit_passages([h.passage.text for h in hits], budget)
-        return Context([h.passage for h in hits[: len(texts)]], whole_article=False)
+        chosen = [h.passage for h in hits[: len(texts)]]
+        return Context(chosen, False, self._titles(chosen))
 
-    def _citation(self, n: int, passage: Passage, claim: str = "") -> Citation:
+    def _titles(self, passages: list[Passage]) -> list[str]:
+        titles = self.library.titles()
+        return [titles.get(p.article_id, "") for p in passages]
+
+    def _citation(self, n: int, passage: Passage, claim: str = "", quote: str | None = None) -> Citation:
+        """Citation [n] of `passage`; its excerpt is `quote` (the evidence, verbatim) when given,
+        else the passage's sentence closest to `claim`."""
         article = self.library.get_article(passage.article_id)
         return Citation(
             n,
@@ -129,16 +152,24 @@ class Answerer:
             passage.n,
             passage.text,
             article.source_url,
-            best_sentence(passage.text, claim),
+            quote if quote is not None else best_sentence(passage.text, claim),
         )
 
     def _refusal(
-        self, question: str, hits: list[SearchHit], timings: dict[str, float], notice: str | None = None
+        self,
+        question: str,
+        hits: list[SearchHit],
+        timings: dict[str, float],
+        notice: str | None = None,
+        reason: str | None = None,
+        draft: str | None = None,
     ) -> Answer:
         related = [
             self._citation(i, h.passage, question) for i, h in enumerate(hits[: self.config.related_passages], start=1)
         ]
-        return Answer(question, REFUSAL, True, "refusal", [], related, notice, timings)
+        if reason:
+            log.info("declined %r: %s (model said %r)", question, reason, draft)
+        return Answer(question, REFUSAL, True, "refusal", [], related, notice, timings, reason, draft)
 
     async def rewrite(self, history: Sequence[Turn], question: str) -> str:
         """A standalone version of a follow-up question: retrieval uses it, and the model sees it
@@ -188,80 +219,74 @@ class Answerer:
         history: Sequence[Turn] = (),
         on_sentence: OnSentence | None = None,
     ) -> Answer:
-        """Answer `question` from the articles in scope; `on_sentence` gets each checked sentence as it streams."""
+        """Answer `question` from the articles in scope; `on_sentence` gets the answer once it is checked."""
         start = time.perf_counter()
         question = self.check_question(question)
         timings: dict[str, float] = {}
-        if looks_like_injection(question):
-            log.info("declined a question that looks like prompt injection")
-            return self._refusal(question, [], self._finish(timings, start))
+        if reason := steering_reason(question):
+            return self._refusal(question, [], self._finish(timings, start), reason=reason)
         query = await self.rewrite(history, question)
         timings["rewrite_s"] = time.perf_counter() - start
         hits = await asyncio.to_thread(self.library.search, query, None, article_ids)
         timings["retrieve_s"] = time.perf_counter() - start - timings["rewrite_s"]
         if not hits:
             notice = None if self.library.list_articles() else NO_ARTICLES
-            return self._refusal(question, hits, self._finish(timings, start), notice)
+            return self._refusal(question, hits, self._finish(timings, start), notice, "nothing to search")
         if hits[0].similarity < self.config.min_similarity and hits[0].keyword_rank is None:
-            return self._refusal(question, hits, self._finish(timings, start))
+            return self._refusal(question, hits, self._finish(timings, start), reason="no passage is close")
         # The user's own words are answered; a follow-up's standalone form rides along so the
         # model knows what "there" or "he" refers to.
         asked = question if query == question else f"{question} (that is: {query})"
         context = await asyncio.to_thread(self.choose_context, hits, article_ids, asked)
+        passages = [p.text for p in context.passages]
+        seen = tuple((p.article_id, p.n) for p in context.passages)
         position = {(p.article_id, p.n): i for i, p in enumerate(context.passages, start=1)}
-        related = [position[key] for h in hits[:3] if (key := (h.passage.article_id, h.passage.n)) in position]
-        messages = answer_messages(self.templates, [p.text for p in context.passages], asked, related)
-        checker = CitationChecker([p.text for p in context.passages], self.config.support_threshold)
+        related = [position[key] for h in hits[:2] if (key := (h.passage.article_id, h.passage.n)) in position]
         try:
-            rendered = await self._stream_checked(messages, checker, on_sentence, timings, start)
+            messages = answer_messages(self.templates, passages, asked, related)
+            raw = await self._generate(messages, timings, start)
+            checked = check_reply(
+                asked, raw, passages, context.titles, self.config.subject_check, self.config.max_novel_words
+            )
+            verified = None
+            if isinstance(checked, tuple) and self.config.verify:
+                verified = await self._verify(asked, passages, checked[0], timings)
+                if verified < self.config.verify_threshold:
+                    checked = f"the verification judged it unsupported (p(yes) = {verified:.2f})"
         except LLMError as exc:
             log.warning("LLM unavailable (%s); answering with quoted sentences", exc)
             return self.quote_answer(question, hits, self._finish(timings, start))
-        if not rendered or not answers_question(asked, [s.text for s in checker.kept]):
-            return self._refusal(question, hits, self._finish(timings, start))
-        citations = [
-            self._citation(i, context.passages[n - 1], " ".join(s.text for s in checker.kept if n in s.sources))
-            for i, n in enumerate(checker.used, start=1)
-        ]
-        return Answer(question, " ".join(rendered), False, "llm", citations, [], None, self._finish(timings, start))
+        if isinstance(checked, str):
+            refusal = self._refusal(question, hits, self._finish(timings, start), reason=checked, draft=raw)
+            return dataclasses.replace(refusal, verified=verified, seen=seen)
+        answer, evidence = checked
+        citation = self._citation(1, context.passages[evidence.passage], quote=evidence.text)
+        text = _with_marker(answer, 1)
+        if on_sentence is not None:
+            result = on_sentence(text)
+            if asyncio.iscoroutine(result):
+                await result
+        timings = self._finish(timings, start)
+        return Answer(
+            question, text, False, "llm", [citation], [], None, timings, draft=raw, verified=verified, seen=seen
+        )
 
-    async def _stream_checked(
-        self,
-        messages,
-        checker: CitationChecker,
-        on_sentence: OnSentence | None,
-        timings: dict[str, float],
-        start: float,
-    ) -> list[str]:
-        """Stream the model's answer and pass on each sentence once it is complete and checked."""
-        text, done, rendered = "", 0, []
-
-        async def emit(upto: int) -> None:
-            nonlocal done
-            for draft in drafts[done:upto]:
-                checked = checker.check(draft)
-                if checked is not None:
-                    sentence = checker.render(checked)
-                    rendered.append(sentence)
-                    if on_sentence is not None:
-                        result = on_sentence(sentence)
-                        if asyncio.iscoroutine(result):
-                            await result
-            done = max(done, upto)
-
-        async for piece in self.llm.stream(messages):
-            if not text:
+    async def _generate(self, messages: list[ChatMessage], timings: dict[str, float], start: float) -> str:
+        """The model's whole JSON reply (streamed, so the first token's time is known)."""
+        reply = ""
+        async for piece in self.llm.stream(messages, options={"json_schema": ANSWER_SCHEMA}):
+            if not reply:
                 timings["first_token_s"] = time.perf_counter() - start
-            text += piece
-            drafts = parse_answer(text)
-            # A sentence is final once the next one has begun with a word (not just a marker).
-            if len(drafts) > done + 1 and any(ch.isalpha() for ch in drafts[-1].text):
-                await emit(len(drafts) - 1)
-        drafts = parse_answer(text)
-        await emit(len(drafts))
+            reply += piece
         timings["llm_s"] = time.perf_counter() - start - timings.get("rewrite_s", 0) - timings.get("retrieve_s", 0)
-        log.debug("model answer %r → %d sentences kept, %d dropped", text, len(checker.kept), len(checker.dropped))
-        return rendered
+        return reply
+
+    async def _verify(self, question: str, passages: list[str], answer: str, timings: dict[str, float]) -> float:
+        """The same model, after the same cached article, judges the answer: its p(yes)."""
+        began = time.perf_counter()
+        yes = await self.llm.yes_probability(verify_messages(self.templates, passages, question, answer))
+        timings["verify_s"] = time.perf_counter() - began
+        return yes
 
     @staticmethod
     def _finish(timings: dict[str, float], start: float) -> dict[str, float]:
@@ -282,3 +307,10 @@ class Answerer:
             await self.llm.complete(messages, max_tokens=1)
         except LLMError as exc:
             log.warning("warm-up failed: %s", exc)
+
+
+def _with_marker(sentence: str, n: int) -> str:
+    """The answer sentence with its citation marker before the final stop: "… Lviv [1]."."""
+    sentence = sentence.strip()
+    body, end = (sentence[:-1], sentence[-1]) if sentence[-1:] in ".!?" else (sentence, ".")
+    return f"{body.rstrip()} [{n}]{end}"

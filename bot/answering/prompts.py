@@ -1,7 +1,8 @@
 """Prompt templates (files in prompts/) rendered into chat messages within a token budget.
 
-The stable part comes first — the system rules, then the passages — and the question last, so
-llama.cpp's prompt cache reuses everything but the question when the passages do not change.
+The system message holds the rules and the article's passages; the user message holds only the
+question. So llama.cpp's prompt cache reuses the whole system message across questions on the
+same article (and for the verification request), and only the question's tokens are new.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 # A rough, deliberately high count for English under common BPE vocabularies: being over is
 # safe (a prompt a little shorter than it could be), being under overflows the context.
 CHARS_PER_TOKEN = 3.2
-_FENCE = re.compile(r"</?\s*passages\s*>", re.IGNORECASE)
+_FENCE = re.compile(r"</?\s*(?:passages|article)\s*>", re.IGNORECASE)
+# The reply the model must give, enforced by the server's JSON-schema grammar.
+ANSWER_SCHEMA = {
+    "type": "object",
+    "properties": {"answer": {"type": "string"}},
+    "required": ["answer"],
+}
 
 
 def estimate_tokens(text: str) -> int:
@@ -27,7 +34,8 @@ def estimate_tokens(text: str) -> int:
 class Templates:
     system: str
     passages: str
-    answer: str
+    question: str
+    verify: str
     rewrite: str
 
     @classmethod
@@ -35,7 +43,7 @@ class Templates:
         def read(name: str) -> str:
             return (directory / f"{name}.txt").read_text(encoding="utf-8").strip()
 
-        return cls(read("system"), read("passages"), read("answer"), read("rewrite"))
+        return cls(read("system"), read("passages"), read("question"), read("verify"), read("rewrite"))
 
 
 def fence_passage(text: str) -> str:
@@ -47,20 +55,26 @@ def render_passages(texts: list[str]) -> str:
     return "\n\n".join(f"[{i}] {fence_passage(t)}" for i, t in enumerate(texts, start=1))
 
 
-def answer_messages(templates: Templates, passages: list[str], question: str, related: list[int]) -> list[ChatMessage]:
-    """`related` are the passage numbers retrieval ranked highest: a hint placed after the
-    passages, so it costs no prompt-cache reuse."""
+def article_system_message(templates: Templates, passages: list[str]) -> ChatMessage:
+    """The cached prefix: the rules, then the article's passages fenced as data."""
     block = templates.passages.format(passages=render_passages(passages))
+    return ChatMessage("system", templates.system + "\n\n" + block)
+
+
+def answer_messages(templates: Templates, passages: list[str], question: str, related: list[int]) -> list[ChatMessage]:
+    """`related` are the passage numbers retrieval ranked highest: a hint after the question,
+    so the cached prefix stays the same for every question."""
     hint = ", ".join(f"[{n}]" for n in related) or "[1]"
     return [
-        ChatMessage("system", templates.system),
-        ChatMessage(
-            "user",
-            block
-            + "\n\n"
-            + templates.answer.format(question=question, related=hint, first=related[0] if related else 1),
-        ),
+        article_system_message(templates, passages),
+        ChatMessage("user", templates.question.format(question=question, related=hint)),
     ]
+
+
+def verify_messages(templates: Templates, passages: list[str], question: str, answer: str) -> list[ChatMessage]:
+    """A yes/no check of an answer, after the same cached prefix as the answer itself."""
+    check = templates.verify.format(question=question, answer=answer)
+    return [article_system_message(templates, passages), ChatMessage("user", check)]
 
 
 def rewrite_messages(templates: Templates, turns: list[tuple[str, str]], question: str) -> list[ChatMessage]:

@@ -13,7 +13,7 @@ import logging
 import re
 import statistics
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +41,8 @@ class EvalQuestion:
     gold_pid: str
     answers: tuple[str, ...]
     is_impossible: bool
+    evidence: str = ""  # verbatim text of the supporting sentence, when the benchmark gives it
+    kind: str = ""  # "answerable", "not in the article", "abuse" (seed-article-dev); "" for SQuAD
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,14 @@ def load_dataset(path: Path) -> Dataset:
     articles = {doc: (titles[doc], [(pid, text) for _, pid, text in sorted(rows)]) for doc, rows in paragraphs.items()}
     questions = [
         EvalQuestion(
-            r["qid"], r["question"], r["doc_id"], r["gold_pid"], tuple(r.get("answers") or ()), bool(r["is_impossible"])
+            r["qid"],
+            r["question"],
+            r["doc_id"],
+            r["gold_pid"],
+            tuple(r.get("answers") or ()),
+            bool(r["is_impossible"]),
+            r.get("evidence") or "",
+            r.get("kind") or ("unanswerable" if r["is_impossible"] else "answerable"),
         )
         for r in _jsonl(path / "questions.jsonl")
         if not r.get("flags") and r["doc_id"] in articles  # flagged: duplicated with conflicting labels
@@ -129,6 +138,11 @@ def retrieval_metrics(
 
 
 _MARKER = re.compile(r"\s*\[\d+\]")
+_PINGS = re.compile(r"@(?:everyone|here)\b|<@[!&]?\d+>", re.IGNORECASE)
+
+
+def _squashed(text: str) -> str:
+    return " ".join(text.split()).lower()
 
 
 async def answer_records(answerer: Answerer, questions: list[EvalQuestion], mapping) -> list[dict]:
@@ -150,8 +164,22 @@ async def answer_records(answerer: Answerer, questions: list[EvalQuestion], mapp
                 "contains_gold": (not q.is_impossible) and contains_answer(plain, list(q.answers)),
                 "em": exact_match(plain, list(q.answers)) if not q.is_impossible else 0.0,
                 "f1": token_f1(plain, list(q.answers)) if not q.is_impossible else 0.0,
-                "citations_with_gold_answer": [contains_answer(c.text, list(q.answers)) for c in answer.citations],
+                "citations_with_gold_answer": [
+                    _squashed(q.evidence) in _squashed(c.text)
+                    if q.evidence
+                    else contains_answer(c.text, list(q.answers))
+                    for c in answer.citations
+                ],
                 "cites_gold_paragraph": any(q.gold_pid in pids for pids in cited_pids),
+                "cites_evidence": bool(q.evidence)
+                and any(_squashed(q.evidence) in _squashed(c.text) for c in answer.citations),
+                "evidence_given": bool(q.evidence),
+                "kind": q.kind,
+                "pings": bool(_PINGS.search(answer.text)),
+                "reason": answer.reason,
+                "draft": answer.draft,
+                "verified": answer.verified,
+                "seen": answer.seen,
                 "timings": answer.timings,
             }
         )
@@ -171,10 +199,18 @@ def answer_metrics(records: list[dict]) -> dict:
     for r in records:
         for stage, seconds in r["timings"].items():
             timings[stage].append(seconds)
+
+    def right(r: dict) -> bool:
+        """Answered with a gold string, citing the evidence sentence (or, without one, the gold paragraph)."""
+        cited = r["cites_evidence"] if r["evidence_given"] else r["cites_gold_paragraph"]
+        return not r["refused"] and r["contains_gold"] and cited
+
+    kinds = sorted({r.get("kind", "") for r in unanswerable})
     return {
         "questions": len(records),
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
+        "answerable_right_and_cited": share(answerable, right),
         "answer_contains_gold": share(answerable, lambda r: r["contains_gold"]),
         "exact_match": round(statistics.fmean(r["em"] for r in answerable), 4) if answerable else 0.0,
         "f1": round(statistics.fmean(r["f1"] for r in answerable), 4) if answerable else 0.0,
@@ -183,6 +219,11 @@ def answer_metrics(records: list[dict]) -> dict:
         "citation_precision": round(sum(cited) / len(cited), 4) if cited else 0.0,
         "citation_recall": share(answered, lambda r: r["cites_gold_paragraph"]),
         "fallback_answers": share(records, lambda r: r["mode"] == "quote"),
+        "declined_by_kind": {
+            kind: share([r for r in unanswerable if r.get("kind") == kind], lambda r: r["refused"] and not r["pings"])
+            for kind in kinds
+        },
+        "decline_reasons": dict(Counter(r.get("reason") or "" for r in records if r["refused"]).most_common()),
         "latency": {stage: summarize_ms(values) for stage, values in timings.items()},
     }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -119,3 +120,31 @@ class LLMClient:
         self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None
     ) -> str:
         return "".join([piece async for piece in self.stream(messages, max_tokens=max_tokens, options=options)])
+
+    async def yes_probability(self, messages: list[ChatMessage]) -> float:
+        """P(yes) / (P(yes) + P(no)) for the first token of the reply, from the server's log
+        probabilities (before the grammar that limits the reply to yes or no, so both are seen)."""
+        async with self._semaphore():
+            try:
+                client = await self._openai()
+                reply = await client.chat.completions.create(
+                    model=self.config.model,
+                    messages=[m.as_dict() for m in messages],
+                    max_tokens=1,
+                    temperature=0.0,
+                    logprobs=True,
+                    top_logprobs=10,
+                    extra_body={"grammar": 'root ::= "yes" | "no" | "Yes" | "No"'},
+                )
+            except (openai.OpenAIError, httpx.HTTPError, RuntimeError) as exc:
+                raise LLMError(f"{exc.__class__.__name__}: {exc}") from exc
+        logprobs = reply.choices[0].logprobs if reply.choices else None
+        if not logprobs or not logprobs.content:
+            raise LLMError("the server returned no log probabilities")
+        mass = {"yes": 0.0, "no": 0.0}
+        for candidate in logprobs.content[0].top_logprobs:
+            word = candidate.token.strip().lower()
+            if word in mass:
+                mass[word] += math.exp(candidate.logprob)
+        total = mass["yes"] + mass["no"]
+        return mass["yes"] / total if total else 0.5

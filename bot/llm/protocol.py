@@ -43,3 +43,7 @@ class ChatModel(Protocol):
     async def complete(
         self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None
     ) -> str: ...
+
+    async def yes_probability(self, messages: list[ChatMessage]) -> float:
+        """P(yes) / (P(yes) + P(no)) of the model's one-word reply to a yes/no question."""
+        ...

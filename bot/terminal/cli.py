@@ -146,16 +146,49 @@ async def _ask_one(
     return answer
 
 
+def read_batch(path: Path, library: Library, default: str | None) -> list[tuple[str, list[str] | None]]:
+    """(question, scope) for each line of a batch file: a question, or a JSON object
+    {"question": ..., "article": ...} (article optional). Checked whole before any is answered."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IngestError(f"cannot read the question file {path}: {exc.__class__.__name__}") from None
+    batch = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        question, article = line.strip(), default
+        if question.startswith("{"):
+            try:
+                row = json.loads(question)
+                question, article = str(row["question"]), row.get("article", default)
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise IngestError(
+                    f'{path}:{number}: expected a question or {{"question": ..., "article": ...}}'
+                ) from None
+        batch.append((question, _check_article(library, article)))
+    if not batch:
+        raise IngestError(f"{path} holds no questions")
+    return batch
+
+
 def cmd_ask(args: argparse.Namespace, config: Config, library: Library) -> int:
+    if bool(args.question) == bool(args.file):
+        raise QuestionError("give either a QUESTION or --file FILE")
     scope = _check_article(library, args.article)
+    batch = read_batch(args.file, library, args.article) if args.file else [(" ".join(args.question), scope)]
     answerer = open_answerer(config, library)
+    for question, _ in batch:
+        answerer.check_question(question)  # every question is checked before the model starts
 
     async def run() -> None:
-        if args.json:
-            answer = await answerer.answer(" ".join(args.question), scope)
-            print(json.dumps(answer_json(answer), ensure_ascii=False))
+        if args.json or args.file:
+            # One model start-up for the whole batch; one JSON object a line, in the file's order.
+            for question, scope in batch:
+                answer = await answerer.answer(question, scope)
+                print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
         else:
-            await _ask_one(answerer, " ".join(args.question), scope, stream=not args.no_stream)
+            await _ask_one(answerer, batch[0][0], scope, stream=not args.no_stream)
 
     try:
         asyncio.run(run())
@@ -350,7 +383,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--article", help="answer from this article id only")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--no-stream", action="store_true", help="print the answer when it is complete")
-    ask.add_argument("question", nargs="+", metavar="QUESTION")
+    ask.add_argument(
+        "--file",
+        type=Path,
+        help="answer every question in FILE (one a line, or JSON lines "
+        '{"question": ..., "article": ...}); prints one JSON object a line',
+    )
+    ask.add_argument("question", nargs="*", metavar="QUESTION")
     ask.set_defaults(run=cmd_ask)
 
     chat = commands.add_parser("chat", help="ask questions in a conversation (follow-ups understood)")

@@ -39,9 +39,11 @@ def answer_json(answer: Answer) -> dict:
         "refused": answer.refused,
         "mode": answer.mode,
         "citations": [
-            {"n": c.n, "article": c.article_id, "passage": c.passage, "text": c.text} for c in answer.citations
+            {"n": c.n, "article": c.article_id, "passage": c.passage, "text": c.text, "quote": c.quote}
+            for c in answer.citations
         ],
         "related": [{"article": c.article_id, "passage": c.passage, "text": c.text} for c in answer.related],
         "notice": answer.notice,
+        "reason": answer.reason,
         "timings": answer.timings,
     }

@@ -1,0 +1,148 @@
+"""Which answer checks earn their place: the same model replies, judged with checks switched on
+one at a time.
+
+The checks are pure functions of the model's reply (bot/answering/evidence.py), so one
+`articlebot eval` run gives every row: this script re-reads its answers.jsonl (the model's raw
+reply is kept in "draft") and its index, and re-applies each set of checks. No LLM is started.
+The verification pass (a second model call) cannot be replayed: its row comes from an eval run
+with `answer.verify = true`, passed with --verified.
+
+Run: .venv/bin/python bench/ablation.py EVAL_DIR DATASET [--verified EVAL_DIR] [--name NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import print_table, write_result
+from bot.answering.evidence import (
+    adds_negation,
+    attribute,
+    check_reply,
+    is_refusal,
+    not_an_answer,
+    parse_model_answer,
+)
+from bot.config import load_config
+from bot.evaluation.evaluate import load_dataset
+from bot.evaluation.squad import contains_answer
+from index.embed import Embedder
+from index.library import Library
+from index.text import content_tokens
+
+UNLIMITED = 10_000  # novel words allowed when the support check is off
+
+
+def judge(step: str, question: str, raw: str, passages: list[str], titles: list[str]) -> tuple[str, int | None] | None:
+    """(answer, the cited passage) if the reply stands under the checks of `step`, else None."""
+    if step == "shipped":
+        checked = check_reply(question, raw, passages, titles)
+        return None if isinstance(checked, str) else (checked[0], checked[1].passage)
+    answer = parse_model_answer(raw)
+    if answer is None or not content_tokens(answer) or is_refusal(answer):
+        return None
+    if step != "model only" and not_an_answer(question, answer):
+        return None
+    strict = step in ("+ support", "+ support, negation")
+    evidence = attribute(answer, question, passages, 1 if strict else UNLIMITED)
+    if strict and evidence is None:
+        return None
+    if step == "+ support, negation" and evidence is not None and adds_negation(answer, evidence.text):
+        return None
+    return answer, evidence.passage if evidence else None
+
+
+STEPS = ["model only", "+ answer type", "+ support", "+ support, negation", "shipped"]
+
+
+def score(rows: list[dict]) -> dict:
+    answerable = [r for r in rows if not r["impossible"]]
+    others = [r for r in rows if r["impossible"]]
+    right = sum(1 for r in answerable if r["answered"] and r["gold"] and r["cited"])
+    return {
+        "answerable": len(answerable),
+        "right_and_cited": right,
+        "right_and_cited_share": round(right / max(1, len(answerable)), 4),
+        "answerable_declined": round(sum(not r["answered"] for r in answerable) / max(1, len(answerable)), 4),
+        "unanswerable_declined": round(sum(not r["answered"] for r in others) / max(1, len(others)), 4),
+        "invented": sum(r["answered"] for r in others) + sum(r["answered"] and not r["gold"] for r in answerable),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("eval_dir", type=Path)
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("--verified", type=Path, help="an eval run made with answer.verify = true")
+    parser.add_argument("--name", default="ablation")
+    args = parser.parse_args()
+    config = load_config(None)
+    library = Library(args.eval_dir / "index", config.chunking, config.search, Embedder(config.embedding))
+    dataset = load_dataset(args.dataset)
+    questions = {q.qid: q for q in dataset.questions}
+    records = [json.loads(line) for line in (args.eval_dir / "answers.jsonl").read_text().splitlines()]
+    titles = library.titles()
+    passages = {(p.article_id, p.n): p for p in library.passages_of(None)}
+    results = {}
+    for step in STEPS:
+        rows = []
+        for record in records:
+            q = questions[record["qid"]]
+            context = [passages[(article, n)] for article, n in record.get("seen") or []]
+            verdict = None
+            if record.get("draft"):  # else declined before the model: by the guard or retrieval
+                texts, names = [p.text for p in context], [titles[p.article_id] for p in context]
+                verdict = judge(step, q.question, record["draft"], texts, names)
+            rows.append(_row(q, verdict, context))
+        results[step] = score(rows)
+    if args.verified:
+        verified = [json.loads(line) for line in (args.verified / "answers.jsonl").read_text().splitlines()]
+        rows = [
+            {
+                "impossible": questions[r["qid"]].is_impossible,
+                "answered": not r["refused"],
+                "gold": r["contains_gold"],
+                "cited": r["cites_evidence"] if r["evidence_given"] else r["cites_gold_paragraph"],
+            }
+            for r in verified
+        ]
+        results["shipped + LLM verification (separate run)"] = score(rows)
+    write_result(args.name, {"eval_dir": str(args.eval_dir), "dataset": str(args.dataset), "steps": results})
+    print_table(
+        ["checks", "right & cited", "answerable declined", "unanswerable declined", "invented"],
+        [
+            [
+                step,
+                f"{r['right_and_cited']}/{r['answerable']}",
+                r["answerable_declined"],
+                r["unanswerable_declined"],
+                r["invented"],
+            ]
+            for step, r in results.items()
+        ],
+    )
+
+
+def _row(question, verdict, context) -> dict:
+    answered = verdict is not None
+    answer, passage = verdict if verdict else ("", None)
+    cited_text = context[passage].text if passage is not None else ""
+    if question.evidence:
+        cited = " ".join(question.evidence.split()).lower() in " ".join(cited_text.split()).lower()
+    else:
+        cited = contains_answer(cited_text, list(question.answers))
+    return {
+        "impossible": question.is_impossible,
+        "answered": answered,
+        "gold": answered and not question.is_impossible and contains_answer(answer, list(question.answers)),
+        "cited": answered and cited,
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,255 @@
+"""Checked answers: the model answers in one sentence; this module finds the article sentence
+that says so, and decides whether the answer may stand.
+
+Pure functions over strings. An answer stands only when:
+1. it is an answer (`not_an_answer`): it says something the question did not, and a "how
+   many/much" question gets a number;
+2. one sentence (or two adjacent ones) of the article supports it (`attribute`): it states
+   every number the answer states, names every name, and leaves at most `max_novel_words` of
+   the answer's content words unexplained. That sentence is the evidence: the citation points
+   to its passage and quotes it verbatim — never to a number the model chose;
+3. the evidence is about what was asked (`off_topic`): it shares a word with the question,
+   carries the thing a "how many" question counts, and its passage names the question's names;
+4. the answer does not negate what the evidence affirms (`adds_negation`).
+Each check returns the reason it failed, or None, so the eval can count why answers were declined.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from index.models import Span
+from index.text import NUMBER, TOKEN, content_tokens, key_tokens, normalise, split_sentences
+
+# Evidence is one sentence, or a run of up to three (a name in one, the fact in the next; a
+# quoted speech of short sentences).
+_MAX_WINDOW = 3
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {"none": "0"}
+# The model's own "not in the article", at the start of its answer (later, "not" is content).
+_MODEL_REFUSAL = re.compile(
+    r"^\W*(?:the\s+)?(?:article|text|passages?|it|this|there)?\s*(?:"
+    r"(?:doesn'?t|does not|did not|didn'?t|do not|don'?t)\s+(?:say|mention|state|specify|contain|provide|include)"
+    r"|(?:is|was)\s+not\s+(?:mentioned|stated|specified|provided|included|given)\b"
+    r"|(?:is\s+)?no\s+(?:information|mention|details?)\b|cannot\s+(?:answer|determine|tell)\b|unable to\b"
+    r"|not\s+(?:mentioned|stated|specified|provided|given)\b)",
+    re.IGNORECASE,
+)
+_NEGATORS = frozenset("not no never none nobody nothing neither nor without cannot n't".split())
+_HOW_MANY = re.compile(r"\bhow\s+(?:many|much)\s+([^\W\d_]+)", re.IGNORECASE)
+# Questions whose answer is a point in time: it must carry a number, a weekday or a month.
+_WHAT_TIME = re.compile(r"\b(?:what|which)\s+(?:time|year|day|date|month|century)\b|\bhow long ago\b", re.IGNORECASE)
+_TIME_WORDS = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
+    "august september october november december today yesterday tomorrow morning evening night noon midnight".split()
+)
+# Words a "how many" question counts that any sentence may imply ("19 were wounded" counts people).
+_IMPLIED_COUNTS = frozenset(
+    normalise(w) for w in "people persons times more of did do does is are was were has have had".split()
+)
+_QUESTION_OPENERS = frozenset(
+    "what which who whom whose when where why how is are was were do does did can could".split()
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    passage: int  # 0-based index into the context passages
+    start: int  # character span, in that passage's text, of the supporting sentences
+    end: int
+    text: str  # those sentences, verbatim from the article
+    context: str  # the same with the sentence before them: where the question's names must occur
+
+
+def check_reply(
+    question: str,
+    raw: str,
+    passages: list[str],
+    titles: list[str],
+    subject_check: bool = True,
+    max_novel_words: int = 1,
+) -> tuple[str, Evidence] | str:
+    """(answer, its evidence) when the model's reply passes every check, else why it does not.
+    `titles[i]` is the title of the article `passages[i]` comes from."""
+    answer = parse_model_answer(raw)
+    if answer is None:
+        return "the model's reply is not the expected JSON"
+    if not content_tokens(answer) or is_refusal(answer):
+        return "the model found no answer in the article"
+    if problem := not_an_answer(question, answer):
+        return problem
+    evidence = attribute(answer, question, passages, max_novel_words)
+    if evidence is None:
+        return "no sentence of the article supports the answer"
+    context = f"{titles[evidence.passage]}. {evidence.context}"
+    if subject_check and (problem := off_topic(question, evidence.text, context)):
+        return problem
+    if problem := adds_negation(answer, evidence.text):
+        return problem
+    return answer, evidence
+
+
+def is_refusal(text: str) -> bool:
+    """The model's own way of saying the article does not answer."""
+    return bool(_MODEL_REFUSAL.search(text))
+
+
+def parse_model_answer(raw: str) -> str | None:
+    """The answer in the model's JSON reply (`{"answer": "..."}`), or None when the reply is not
+    that object. An empty answer is the model's way of declining."""
+    start, end = raw.find("{"), raw.rfind("}")
+    if start < 0 or end <= start:
+        return None
+    try:
+        data = json.loads(raw[start : end + 1])
+    except json.JSONDecodeError:
+        return None
+    answer = data.get("answer") if isinstance(data, dict) else None
+    if not isinstance(answer, str):
+        return None
+    # The bot places the citation itself; a marker the model wrote would read as a number.
+    answer = re.sub(r"\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]", "", answer)
+    return re.sub(r"\s+([.!?,;:])", r"\1", " ".join(answer.split()))
+
+
+def words(text: str) -> list[str]:
+    """Every word and number of `text`, lower-cased, number words as digits, no stemming."""
+    out = []
+    for token in TOKEN.findall(text.replace("’", "'")):
+        token = token.lower()
+        out.append(_NUMBER_WORDS.get(token, token))
+    return out
+
+
+def _numbers(text: str) -> set[str]:
+    return {w.replace(",", "") for w in words(text) if NUMBER.match(w)}
+
+
+def _names(text: str) -> set[str]:
+    return {n for n in key_tokens(text) if not NUMBER.match(n)} - _QUESTION_OPENERS
+
+
+def attribute(answer: str, question: str, passages: list[str], max_novel_words: int = 1) -> Evidence | None:
+    """The fewest consecutive sentences of the article that support `answer` as an answer to
+    `question`, or None when no run of sentences does.
+
+    A run supports the answer when it states every number the answer states and names every
+    name the answer uses (or the question gave); when at most `max_novel_words` of the answer's
+    own content words are missing from it, and at most one of the words the answer repeats from
+    the question ("The final score was 200,000 people" repeats "final score", which the stadium
+    sentence lacks); and when one of its sentences holds both something the answer adds and
+    something the question asked. Among equally short runs, the one sharing most words with the
+    question and the answer wins.
+    """
+    # Numbers and names the answer repeats from the question are the question's (off_topic
+    # checks those); the ones it adds must be in the evidence.
+    numbers, names = _numbers(answer) - _numbers(question), _names(answer) - content_tokens(question)
+    answer_tokens, question_tokens = content_tokens(answer), content_tokens(question) - _QUESTION_OPENERS
+    repeated = answer_tokens & question_tokens
+    best: tuple[int, int, int] | None = None
+    found: Evidence | None = None
+    for index, passage in enumerate(passages):
+        sentences = split_sentences(passage)
+        for first in range(len(sentences)):
+            for last in range(first, min(first + _MAX_WINDOW, len(sentences))):
+                start, end = sentences[first].start, sentences[last].end
+                window = passage[start:end]
+                tokens = _with_number_words(content_tokens(window))
+                if not numbers <= _numbers(window) or not names <= tokens:
+                    continue
+                novel = {t for t in answer_tokens - tokens - question_tokens if _NUMBER_WORDS.get(t, t) not in tokens}
+                if len(novel) > max_novel_words or len(repeated - tokens) > 1:
+                    continue
+                if not _linked(answer_tokens - question_tokens, question_tokens, passage, sentences[first : last + 1]):
+                    continue
+                rank = (first - last, len(question_tokens & tokens) + len(answer_tokens & tokens), -len(novel))
+                if best is None or rank > best:
+                    # The sentence before the run may name what it speaks of ("He said…").
+                    before = sentences[first - 1].start if first else start
+                    best, found = rank, Evidence(index, start, end, window, passage[before:end])
+    return found
+
+
+def _linked(new: set[str], asked: set[str], passage: str, sentences: list[Span]) -> bool:
+    """Does one sentence hold both something the answer adds and something the question asked?
+    ("two" from "…spoke for nearly two hours" does not answer "How many were killed near Lviv?")"""
+    if not new or not asked:
+        return True
+    for span in sentences:
+        tokens = _with_number_words(content_tokens(passage[span.start : span.end]))
+        if new & tokens and asked & tokens:
+            return True
+    return False
+
+
+def _with_number_words(tokens: set[str]) -> set[str]:
+    return tokens | {_NUMBER_WORDS[t] for t in tokens if t in _NUMBER_WORDS}
+
+
+def question_subject(question: str) -> tuple[set[str], set[str]]:
+    """(what a "how many/much" question counts, the names and numbers it uses), as normalised
+    tokens (numbers as digits)."""
+    counted = set()
+    if match := _HOW_MANY.search(question):
+        noun = normalise(match.group(1))
+        if noun not in _IMPLIED_COUNTS:
+            counted.add(noun)
+    body = question.split(maxsplit=1)
+    # The first word is capitalised by grammar, not because it is a name.
+    names = key_tokens(body[1]) if len(body) == 2 else set()
+    names = {n for n in names if not NUMBER.match(n) and n not in _QUESTION_OPENERS}
+    return counted, names | _numbers(question)
+
+
+def off_topic(question: str, evidence: str, context: str) -> str | None:
+    """Why the evidence is not about what was asked, or None. `context` is the evidence with the
+    sentence before it (a name may be given a sentence earlier), plus the article's title."""
+    counted, names = question_subject(question)
+    if counted and not counted & content_tokens(evidence):
+        return f"the evidence does not mention the {'/'.join(sorted(counted))} the question counts"
+    missing = names - content_tokens(context) - _numbers(context)
+    # At least half of them: a question may name what the whole article is about ("Russia" in a
+    # report from Moscow) without the sentence repeating it. On SQuAD 2.0's public half this
+    # declines 18% of unanswerable questions for 7% of answerable ones (all names: 35% for 15%).
+    if 2 * len(missing) > len(names):
+        return f"the evidence does not mention {', '.join(sorted(missing))}"
+    if _negated(question) and not _negated(evidence):
+        # SQuAD 2.0's public half: 552 of 3,166 unanswerable questions are negated ("Who was not
+        # …?"), and 458 of those point at an affirmative sentence; 24 of 2,904 answerable do.
+        return "a negated question, an affirmative evidence"
+    asked = content_tokens(question) - _QUESTION_OPENERS
+    if asked and not asked & content_tokens(evidence):
+        return "the evidence shares no word with the question"
+    return None
+
+
+def not_an_answer(question: str, answer: str) -> str | None:
+    """Why `answer` does not answer `question` whatever the evidence, or None: it only repeats
+    the question, or a "how many/much" question gets no number."""
+    if not content_tokens(answer) - content_tokens(question) - _QUESTION_OPENERS:
+        return "the answer only repeats the question"
+    if _HOW_MANY.search(question) and not _numbers(answer) and "dozen" not in answer.lower():
+        return "a how-many question got no number"
+    if _WHAT_TIME.search(question) and not _numbers(answer) and not _TIME_WORDS & set(words(answer)):
+        return "a when question got no time"
+    return None
+
+
+def _negated(text: str) -> bool:
+    lowered = text.lower().replace("’", "'")
+    return bool(_NEGATORS & set(words(lowered))) or "n't" in lowered
+
+
+def adds_negation(answer: str, evidence: str) -> str | None:
+    """An answer's negation must come from the evidence ("…have not fled" from "…have fled").
+    One direction only: the evidence may negate something else in its sentences."""
+    if _negated(answer) and not _negated(evidence):
+        return "the answer negates what the evidence says"
+    return None

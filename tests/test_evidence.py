@@ -1,0 +1,109 @@
+"""The answer checks, one failure class at a time: each test names what a reader would otherwise
+have been shown."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.answering.evidence import (
+    adds_negation,
+    attribute,
+    not_an_answer,
+    off_topic,
+    parse_model_answer,
+    question_subject,
+)
+
+PASSAGES = [
+    "The U.N. refugee agency said 3.27 million people have fled Ukraine since the invasion began. "
+    "Most of them went to Poland.",
+    "Early morning barrages also hit a residential building in the Podil neighborhood of Kyiv, killing at least "
+    "one person. Kyiv Mayor Vitali Klitschko said 19 were wounded in the shelling. Two others were killed when "
+    "strikes hit buildings in the eastern city of Kramatorsk, according to the regional governor.",
+    "Moscow police said more than 200,000 people were in and around the Luzhniki stadium. The crowd chanted "
+    '"Russia!" as Putin spoke.',
+]
+
+
+def check(question: str, answer: str) -> str | None:
+    """The first reason the answer would be declined, or None when it stands."""
+    if problem := not_an_answer(question, answer):
+        return problem
+    evidence = attribute(answer, question, PASSAGES)
+    if evidence is None:
+        return "unsupported"
+    return off_topic(question, evidence.text, evidence.context) or adds_negation(answer, evidence.text)
+
+
+def test_a_supported_answer_is_attributed_to_its_own_sentence():
+    evidence = attribute("3.27 million people have fled Ukraine.", "How many people have fled Ukraine?", PASSAGES)
+    assert evidence is not None and evidence.passage == 0
+    assert evidence.text == PASSAGES[0][evidence.start : evidence.end]
+    assert evidence.text.startswith("The U.N. refugee agency") and "Poland" not in evidence.text
+
+
+def test_right_fact_whatever_the_wording():
+    assert check("Which Kyiv neighbourhood was hit?", "The Podil neighborhood was hit.") is None
+    assert check("How many people were killed in Kramatorsk?", "Two people were killed.") is None
+    assert check("What office does Vitali Klitschko hold?", "He is the mayor of Kyiv.") is None
+    assert check("What did the crowd chant?", "Russia!") is None
+
+
+def test_swapped_numbers_are_declined():
+    # 19 were wounded in Kyiv, not killed in Kramatorsk.
+    assert check("How many people were killed by the strikes in Kramatorsk?", "19 people were killed.") is not None
+    assert check("How many people have fled Ukraine?", "3.3 million people have fled Ukraine.") is not None
+
+
+def test_negation_is_declined():
+    assert check("How many people have fled Ukraine?", "3.27 million people have not fled Ukraine.") is not None
+
+
+def test_invented_cause_is_declined():
+    answer = "3.27 million people have fled Ukraine because of starvation and disease."
+    assert check("Why have people fled Ukraine?", answer) is not None
+
+
+def test_true_but_not_what_was_asked_is_declined():
+    # The numbers and words are in the article, but they answer another question.
+    assert check("How many tanks has Russia lost?", "Russia has lost 3.27 million tanks.") is not None
+    assert check("How many soldiers were at the rally?", "More than 200,000 people were at the stadium.") is not None
+    final_score = "The final score was 200,000 people in and around the stadium."
+    assert check("What was the final score of the football match at Luzhniki stadium?", final_score) is not None
+
+
+def test_swapped_places_are_declined():
+    assert check("How many people were wounded in Kramatorsk?", "19 were wounded.") is not None
+
+
+def test_repeating_the_question_or_no_number_is_not_an_answer():
+    assert not_an_answer("What is the name of the theater in Mariupol?", "The theater in Mariupol.") is not None
+    assert not_an_answer("How many people were wounded?", "Many people were wounded in the shelling.") is not None
+    assert not_an_answer("At what time did the rally begin?", "The rally began after the speech.") is not None
+    assert not_an_answer("How many were wounded?", "Nineteen were wounded.") is None
+
+
+def test_subject_of_the_question():
+    assert question_subject("How many tanks has Russia lost?") == ({"tank"}, {"russia"})
+    assert question_subject("How many people fled?") == (set(), set())  # "people" is implied by any count
+
+
+def test_model_reply_parsing():
+    assert parse_model_answer('{"answer": "Podil  was hit."}') == "Podil was hit."
+    assert parse_model_answer('{"answer": "Podil was hit [2], [3] and Lviv [1; 4]."}') == "Podil was hit, and Lviv."
+    assert parse_model_answer('Sure: {"answer": ""}') == ""
+    assert parse_model_answer('{"answer": 3}') is None
+    assert parse_model_answer("Podil was hit.") is None
+    assert parse_model_answer('{"answer": "unterminated') is None
+
+
+@given(st.text(max_size=200), st.text(max_size=80))
+def test_checks_never_crash_and_evidence_is_verbatim(answer, question):
+    evidence = attribute(answer, question, PASSAGES)
+    if evidence is not None:
+        assert PASSAGES[evidence.passage][evidence.start : evidence.end] == evidence.text
+        assert evidence.text in evidence.context and evidence.context in PASSAGES[evidence.passage]
+        off_topic(question, evidence.text, evidence.context)
+    not_an_answer(question, answer)
+    parse_model_answer(answer)
