@@ -87,6 +87,8 @@ async def measure(answerer: Answerer, llm: CountingLLM) -> tuple[float, list[dic
                 "tokens_per_s": round(llm.chunks / decode_s, 1) if llm.chunks else None,
                 "refused": answer.refused,
                 "answer": answer.text,
+                "reason": answer.reason,
+                "draft": answer.draft,
             }
         )
     return warm_s, rows

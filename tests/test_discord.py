@@ -11,6 +11,7 @@ import simcord
 
 from bot.answering.config import AnswerConfig
 from bot.answering.pipeline import Answer, Answerer, Citation
+from bot.discord.ask import BUSY
 from bot.discord.client import ArticleBot
 from bot.discord.config import DiscordConfig
 from bot.discord.services import Services
@@ -18,6 +19,7 @@ from index.clean import clean_text
 from index.ingest_config import IngestConfig
 from index.models import Document
 
+from .conftest import Route
 from .fakes import ScriptedLLM
 
 pytestmark = [pytest.mark.slow, pytest.mark.simcord(settle_timeout=30)]
@@ -241,3 +243,58 @@ async def test_answer_failure_is_a_polite_message(channel, alice, services, monk
     assert (
         result.response.content.startswith("Sorry, something went wrong") and "exploded" not in result.response.content
     )
+
+
+async def test_questions_over_the_in_flight_cap_get_busy(env, guild, channel, services, llm):
+    # SimCord handles one interaction at a time, so "two questions being answered" is set up
+    # directly on the shared counter the /ask handler consults.
+    services.in_flight.count = services.in_flight.cap
+    busy = await guild.add_member(env.create_user("bea")).slash(
+        channel, "ask", question="Which Kyiv neighbourhood was hit?"
+    )
+    assert bot_messages(busy) == [BUSY] and llm.requests == []
+    assert services.in_flight.count == services.in_flight.cap  # a refused question takes no slot
+    services.in_flight.count = services.in_flight.cap - 1
+    llm.replies.append(PODIL)
+    answered = await guild.add_member(env.create_user("cy")).slash(
+        channel, "ask", question="Which Kyiv neighbourhood was hit?"
+    )
+    assert bot_messages(answered)[0].startswith("A building in the Podil neighborhood of Kyiv was hit [1].")
+    assert services.in_flight.count == services.in_flight.cap - 1  # its slot was given back
+
+
+async def test_add_by_url_then_reindex_fetches_again(env, channel, mod, services, site):
+    site.routes["/story"] = Route(
+        body=b"<html><head><title>Flood</title></head><body><article><p>"
+        + b"The river rose two metres overnight and flooded the old town. " * 8
+        + b"</p></article></body></html>"
+    )
+    added = await mod.slash(channel, "article add", url=site.url("/story"), id="flood")
+    assert added.response.content.startswith("Added `flood` — Flood") and site.url("/story") in added.response.content
+    assert "river rose" in services.library.article_text("flood")
+    site.routes["/story"] = Route(
+        body=b"<html><head><title>Flood</title></head><body><article><p>"
+        + b"Water is falling again and residents are returning home to clean up. " * 8
+        + b"</p></article></body></html>"
+    )
+    reindexed = await mod.slash(channel, "article reindex", id="flood")
+    assert "Re-indexed 1 article(s): `flood`" in reindexed.response.content
+    assert "residents are returning" in services.library.article_text("flood")
+    site.routes.clear()  # the page is gone: the article stays as it was, and the moderator is told
+    failed = await mod.slash(channel, "article reindex")
+    assert "Could not re-index" in failed.response.content
+    assert "residents are returning" in services.library.article_text("flood")
+
+
+async def test_article_autocomplete_offers_this_servers_articles_only(env, guild, channel, mod, alice):
+    await mod.slash(channel, "article add", text=BUDGET.decode(), id="budget", title="Library budget")
+    other = env.create_guild("Elsewhere")
+    bob = other.add_member(env.create_user("bob"))
+    choices = await alice.autocomplete(channel, "ask", "article", "bud", question="What?")
+    assert [c["value"] for c in choices] == ["budget"]
+    assert [c["value"] for c in await alice.autocomplete(channel, "ask", "article", "", question="What?")] == [
+        "sample",
+        "budget",
+    ]
+    elsewhere = await bob.autocomplete(other.create_text_channel("general"), "ask", "article", "", question="What?")
+    assert [c["value"] for c in elsewhere] == ["sample"]

@@ -56,6 +56,11 @@ def test_swapped_numbers_are_declined():
     assert check("How many people have fled Ukraine?", "3.3 million people have fled Ukraine.") is not None
 
 
+def test_facts_from_neighbouring_sentences_are_not_stitched_together():
+    # "two" is in the Kramatorsk sentence, "wounded" in the one before it.
+    assert check("How many people were wounded in Kramatorsk?", "Two people were wounded in Kramatorsk.") is not None
+
+
 def test_negation_is_declined():
     assert check("How many people have fled Ukraine?", "3.27 million people have not fled Ukraine.") is not None
 

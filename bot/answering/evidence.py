@@ -2,16 +2,21 @@
 that says so, and decides whether the answer may stand.
 
 Pure functions over strings. An answer stands only when:
-1. it is an answer (`not_an_answer`): it says something the question did not, and a "how
-   many/much" question gets a number;
-2. one sentence (or two adjacent ones) of the article supports it (`attribute`): it states
-   every number the answer states, names every name, and leaves at most `max_novel_words` of
-   the answer's content words unexplained. That sentence is the evidence: the citation points
-   to its passage and quotes it verbatim — never to a number the model chose;
+1. it is an answer (`not_an_answer`): it says something the question did not; a "how many"
+   question gets a number, a "what time/day/year" question a time;
+2. the article supports it (`attribute`): a run of at most as many sentences as the answer has
+   states every number and names every name the answer adds, lacks at most `max_novel_words` of
+   the answer's own content words and at most one of those it repeats from the question, and
+   holds in one sentence both something the answer adds and something the question asked. That
+   run is the evidence: the citation points to its passage and quotes it verbatim — never to a
+   number the model chose;
 3. the evidence is about what was asked (`off_topic`): it shares a word with the question,
-   carries the thing a "how many" question counts, and its passage names the question's names;
+   carries the thing a "how many" question counts, at least half of the question's names and
+   numbers occur in it (or the sentence before it, or the title), and a negated question is not
+   answered by an affirmative sentence;
 4. the answer does not negate what the evidence affirms (`adds_negation`).
-Each check returns the reason it failed, or None, so the eval can count why answers were declined.
+`check_reply` runs them in that order on the model's raw reply. Each check returns the reason
+it failed, or None, so the eval can count why answers were declined.
 """
 
 from __future__ import annotations
@@ -23,8 +28,7 @@ from dataclasses import dataclass
 from index.models import Span
 from index.text import NUMBER, TOKEN, content_tokens, key_tokens, normalise, split_sentences
 
-# Evidence is one sentence, or a run of up to three (a name in one, the fact in the next; a
-# quoted speech of short sentences).
+# Evidence is a run of at most this many sentences (an answer quoting a speech of short ones).
 _MAX_WINDOW = 3
 _NUMBER_WORDS = {
     w: str(i)
@@ -54,8 +58,10 @@ _TIME_WORDS = frozenset(
 _IMPLIED_COUNTS = frozenset(
     normalise(w) for w in "people persons times more of did do does is are was were has have had".split()
 )
+# Words that shape a question or open a yes/no reply; never a name, never a subject.
 _QUESTION_OPENERS = frozenset(
-    "what which who whom whose when where why how is are was were do does did can could".split()
+    normalise(w)
+    for w in "what which who whom whose when where why how is are was were do does did can could yes".split()
 )
 
 
@@ -137,20 +143,24 @@ def _names(text: str) -> set[str]:
 
 
 def attribute(answer: str, question: str, passages: list[str], max_novel_words: int = 1) -> Evidence | None:
-    """The fewest consecutive sentences of the article that support `answer` as an answer to
-    `question`, or None when no run of sentences does.
+    """The fewest consecutive sentences of the article (no more than the answer has) that support
+    `answer` as an answer to `question`, or None when no run of sentences does.
 
     A run supports the answer when it states every number the answer states and names every
     name the answer uses (or the question gave); when at most `max_novel_words` of the answer's
     own content words are missing from it, and at most one of the words the answer repeats from
     the question ("The final score was 200,000 people" repeats "final score", which the stadium
-    sentence lacks); and when one of its sentences holds both something the answer adds and
+    sentence lacks; "19 people were killed" repeats "killed", which the "19 were wounded"
+    sentence lacks, and "people"); and when one of its sentences holds both something the answer adds and
     something the question asked. Among equally short runs, the one sharing most words with the
     question and the answer wins.
     """
     # Numbers and names the answer repeats from the question are the question's (off_topic
     # checks those); the ones it adds must be in the evidence.
     numbers, names = _numbers(answer) - _numbers(question), _names(answer) - content_tokens(question)
+    # One sentence of evidence per sentence of answer: a longer run would let the answer stitch
+    # "two" (missiles shot down) to "reported killed" (a person) from the next sentence.
+    longest = min(_MAX_WINDOW, max(1, len(split_sentences(answer))))
     answer_tokens, question_tokens = content_tokens(answer), content_tokens(question) - _QUESTION_OPENERS
     repeated = answer_tokens & question_tokens
     best: tuple[int, int, int] | None = None
@@ -158,7 +168,7 @@ def attribute(answer: str, question: str, passages: list[str], max_novel_words: 
     for index, passage in enumerate(passages):
         sentences = split_sentences(passage)
         for first in range(len(sentences)):
-            for last in range(first, min(first + _MAX_WINDOW, len(sentences))):
+            for last in range(first, min(first + longest, len(sentences))):
                 start, end = sentences[first].start, sentences[last].end
                 window = passage[start:end]
                 tokens = _with_number_words(content_tokens(window))

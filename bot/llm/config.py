@@ -16,7 +16,7 @@ class LLMConfig:
     api_key_env: str = "OPENAI_API_KEY"
     threads: int = 2
     context_tokens: int = 4096
-    max_answer_tokens: int = 300
+    max_answer_tokens: int = 150
     temperature: float = 0.0
     timeout_s: float = 60.0
     retries: int = 2
