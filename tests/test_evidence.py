@@ -116,5 +116,5 @@ def test_checks_never_crash_and_evidence_is_verbatim(answer, question):
 
 def test_the_thing_counted_must_be_in_the_evidence():
     stadium = "Moscow police said more than 200,000 people were in and around the Luzhniki stadium."
-    assert off_topic("How many soldiers were at the rally?", stadium, stadium) is not None
+    assert off_topic("How many soldiers were in and around the Luzhniki stadium?", stadium, stadium) is not None
     assert off_topic("How many people were at the Luzhniki stadium?", stadium, stadium) is None
