@@ -152,6 +152,11 @@ async def answer_records(answerer: Answerer, questions: list[EvalQuestion], mapp
         answer = await answerer.answer(q.question)
         plain = _MARKER.sub("", answer.text)
         cited_pids = [mapping.get((c.article_id, c.passage), set()) for c in answer.citations]
+        # A cited passage is precise when it holds the evidence sentence (or, without one, a gold string).
+        precise = [
+            _squashed(q.evidence) in _squashed(c.text) if q.evidence else contains_answer(c.text, list(q.answers))
+            for c in answer.citations
+        ]
         records.append(
             {
                 "qid": q.qid,
@@ -164,15 +169,9 @@ async def answer_records(answerer: Answerer, questions: list[EvalQuestion], mapp
                 "contains_gold": (not q.is_impossible) and contains_answer(plain, list(q.answers)),
                 "em": exact_match(plain, list(q.answers)) if not q.is_impossible else 0.0,
                 "f1": token_f1(plain, list(q.answers)) if not q.is_impossible else 0.0,
-                "citations_with_gold_answer": [
-                    _squashed(q.evidence) in _squashed(c.text)
-                    if q.evidence
-                    else contains_answer(c.text, list(q.answers))
-                    for c in answer.citations
-                ],
+                "citations_with_gold_answer": precise,
                 "cites_gold_paragraph": any(q.gold_pid in pids for pids in cited_pids),
-                "cites_evidence": bool(q.evidence)
-                and any(_squashed(q.evidence) in _squashed(c.text) for c in answer.citations),
+                "cites_evidence": bool(q.evidence) and any(precise),
                 "evidence_given": bool(q.evidence),
                 "kind": q.kind,
                 "pings": bool(_PINGS.search(answer.text)),

@@ -8,6 +8,7 @@ var named in `llm.api_key_env`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -86,35 +87,40 @@ class LLMClient:
             self._gate = asyncio.Semaphore(self.config.max_concurrent)
         return self._gate
 
+    @contextlib.asynccontextmanager
+    async def _request(self) -> AsyncIterator[openai.AsyncOpenAI]:
+        """The client, inside the concurrency gate; any failure in the block becomes an LLMError."""
+        async with self._semaphore():
+            try:
+                yield await self._openai()
+            except LLMError:
+                raise
+            except (openai.OpenAIError, httpx.HTTPError, RuntimeError) as exc:
+                raise LLMError(f"{exc.__class__.__name__}: {exc}") from exc
+
     async def stream(
         self, messages: list[ChatMessage], max_tokens: int | None = None, *, options: dict[str, Any] | None = None
     ) -> AsyncIterator[str]:
         """Yield the answer's text as it is generated; raise LLMError on any failure."""
-        async with self._semaphore():
-            try:
-                client = await self._openai()
-                stream = await client.chat.completions.create(
-                    model=self.config.model,
-                    messages=[m.as_dict() for m in messages],
-                    max_tokens=max_tokens or self.config.max_answer_tokens,
-                    temperature=self.config.temperature,
-                    stream=True,
-                    extra_body=options or None,
-                )
-                finished = False
-                async for chunk in stream:
-                    if not chunk.choices:
-                        continue
-                    if chunk.choices[0].delta.content:
-                        yield chunk.choices[0].delta.content
-                    finished = finished or chunk.choices[0].finish_reason is not None
-                if not finished:
-                    # A connection closed mid-answer can look like a normal end of the stream.
-                    raise LLMError("the answer stream ended before the model finished")
-            except (openai.OpenAIError, httpx.HTTPError, RuntimeError) as exc:
-                if isinstance(exc, LLMError):
-                    raise
-                raise LLMError(f"{exc.__class__.__name__}: {exc}") from exc
+        async with self._request() as client:
+            stream = await client.chat.completions.create(
+                model=self.config.model,
+                messages=[m.as_dict() for m in messages],
+                max_tokens=max_tokens or self.config.max_answer_tokens,
+                temperature=self.config.temperature,
+                stream=True,
+                extra_body=options or None,
+            )
+            finished = False
+            async for chunk in stream:
+                if not chunk.choices:
+                    continue
+                if chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+                finished = finished or chunk.choices[0].finish_reason is not None
+            if not finished:
+                # A connection closed mid-answer can look like a normal end of the stream.
+                raise LLMError("the answer stream ended before the model finished")
 
     async def complete(
         self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None
@@ -124,20 +130,16 @@ class LLMClient:
     async def yes_probability(self, messages: list[ChatMessage]) -> float:
         """P(yes) / (P(yes) + P(no)) for the first token of the reply, from the server's log
         probabilities (before the grammar that limits the reply to yes or no, so both are seen)."""
-        async with self._semaphore():
-            try:
-                client = await self._openai()
-                reply = await client.chat.completions.create(
-                    model=self.config.model,
-                    messages=[m.as_dict() for m in messages],
-                    max_tokens=1,
-                    temperature=0.0,
-                    logprobs=True,
-                    top_logprobs=10,
-                    extra_body={"grammar": 'root ::= "yes" | "no" | "Yes" | "No"'},
-                )
-            except (openai.OpenAIError, httpx.HTTPError, RuntimeError) as exc:
-                raise LLMError(f"{exc.__class__.__name__}: {exc}") from exc
+        async with self._request() as client:
+            reply = await client.chat.completions.create(
+                model=self.config.model,
+                messages=[m.as_dict() for m in messages],
+                max_tokens=1,
+                temperature=0.0,
+                logprobs=True,
+                top_logprobs=10,
+                extra_body={"grammar": 'root ::= "yes" | "no" | "Yes" | "No"'},
+            )
         logprobs = reply.choices[0].logprobs if reply.choices else None
         if not logprobs or not logprobs.content:
             raise LLMError("the server returned no log probabilities")
