@@ -33,16 +33,25 @@ from bot.evaluation.evaluate import load_dataset
 from bot.evaluation.squad import contains_answer
 from index.embed import Embedder
 from index.library import Library
+from index.rerank import CrossEncoderReranker
 from index.text import content_tokens
 
 UNLIMITED = 10_000  # novel words allowed when the support check is off
 
 
-def judge(step: str, question: str, raw: str, passages: list[str], titles: list[str]) -> tuple[str, int | None] | None:
+def judge(
+    step: str, question: str, raw: str, passages: list[str], titles: list[str], library: Library
+) -> tuple[str, int | None] | None:
     """(answer, the cited passage) if the reply stands under the checks of `step`, else None."""
-    if step == "shipped":
+    if step in ("shipped", "+ relevance"):
         checked = check_reply(question, raw, passages, titles)
-        return None if isinstance(checked, str) else (checked[0], checked[1].passage)
+        if isinstance(checked, str):
+            return None
+        if step == "+ relevance":
+            scores = library.relevance(question, [checked[1].text])
+            if scores is not None and scores[0] < load_config(None).answer.min_evidence_score:
+                return None
+        return checked[0], checked[1].passage
     answer = parse_model_answer(raw)
     if answer is None or not content_tokens(answer) or is_refusal(answer):
         return None
@@ -57,7 +66,8 @@ def judge(step: str, question: str, raw: str, passages: list[str], titles: list[
     return answer, evidence.passage if evidence else None
 
 
-STEPS = ["model only", "+ answer type", "+ support", "+ support, negation", "shipped"]
+# "shipped" was the whole answer check before the cross-encoder; "+ relevance" is today's.
+STEPS = ["model only", "+ answer type", "+ support", "+ support, negation", "shipped", "+ relevance"]
 
 
 def score(rows: list[dict]) -> dict:
@@ -82,7 +92,9 @@ def main() -> None:
     parser.add_argument("--name", default="ablation")
     args = parser.parse_args()
     config = load_config(None)
-    library = Library(args.eval_dir / "index", config.chunking, config.search, Embedder(config.embedding))
+    library = Library(
+        args.eval_dir / "index", config.chunking, config.search, Embedder(config.embedding), CrossEncoderReranker()
+    )
     dataset = load_dataset(args.dataset)
     questions = {q.qid: q for q in dataset.questions}
     records = [json.loads(line) for line in (args.eval_dir / "answers.jsonl").read_text().splitlines()]
@@ -97,7 +109,7 @@ def main() -> None:
             verdict = None
             if record.get("draft"):  # else declined before the model: by the guard or retrieval
                 texts, names = [p.text for p in context], [titles[p.article_id] for p in context]
-                verdict = judge(step, q.question, record["draft"], texts, names)
+                verdict = judge(step, q.question, record["draft"], texts, names, library)
             rows.append(_row(q, verdict, context))
         results[step] = score(rows)
     if args.verified:

@@ -12,6 +12,7 @@ from index.errors import DuplicateError
 from index.ingest import read_file
 from index.library import Library
 from index.models import Article
+from index.rerank import CrossEncoderReranker
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,8 @@ SAMPLE_ARTICLE_ID = "sample"
 
 
 def open_library(config: Config) -> Library:
-    return Library(config.data_dir, config.chunking, config.search, Embedder(config.embedding))
+    reranker = CrossEncoderReranker(threads=config.embedding.threads)
+    return Library(config.data_dir, config.chunking, config.search, Embedder(config.embedding), reranker)
 
 
 def open_answerer(config: Config, library: Library) -> Answerer:

@@ -20,6 +20,7 @@ from index.chunk import ChunkingConfig, chunk_article
 from index.embed import TextEmbedder
 from index.errors import DuplicateError, IngestError
 from index.models import Article, AuditEntry, Document, Passage, SearchHit
+from index.rerank import Reranker
 from index.search import SearchConfig, SearchIndex
 from index.store import NewArticle, Store, content_hash
 from index.vectors import build_faiss, read_index, write_index_atomically
@@ -68,8 +69,10 @@ class Library:
         chunking: ChunkingConfig,
         search: SearchConfig,
         embedder: TextEmbedder,
+        reranker: Reranker | None = None,
     ):
         self.data_dir = data_dir
+        self.reranker = reranker
         self.chunking = chunking
         self.search_config = search
         self.embedder = embedder
@@ -80,7 +83,7 @@ class Library:
 
     def sibling(self, data_dir: Path) -> Library:
         """A Library over another data folder with the same settings and the same loaded model."""
-        return Library(data_dir, self.chunking, self.search_config, self.embedder)
+        return Library(data_dir, self.chunking, self.search_config, self.embedder, self.reranker)
 
     # -- snapshot --------------------------------------------------------------------------
 
@@ -135,8 +138,10 @@ class Library:
         self.store.set_channel_article(channel_id, guild_id, article_id, actor)
 
     def warm_up(self) -> None:
-        """Load the embedding model now rather than on the first question."""
+        """Load the embedding and reranking models now rather than on the first question."""
         self.embedder.embed_query("warm-up")
+        if self.reranker:
+            self.reranker.score("warm-up", ["warm-up"])
 
     def embed_queries(self, queries: list[str]) -> np.ndarray:
         return self.embedder.embed_passages(queries)
@@ -162,14 +167,27 @@ class Library:
         *,
         query_vector: np.ndarray | None = None,
         weights: tuple[float, float] | None = None,
+        rerank: bool = True,
     ) -> list[SearchHit]:
         """Best passages first. `query_vector` skips embedding (batched callers); `weights`
-        (dense, keyword) replaces the configured fusion weights (the eval's baselines)."""
+        (dense, keyword) replaces the configured fusion weights (the eval's baselines);
+        `rerank=False` keeps the fused order (a caller that reads the whole article anyway)."""
         snap = self.snapshot()
         if not len(snap.index):
             return []
         vector = self.embedder.embed_query(query) if query_vector is None else query_vector
-        return snap.index.search(query, vector, k or self.search_config.k, article_ids, weights)
+        k = k or self.search_config.k
+        candidates = self.search_config.rerank_candidates
+        if not (rerank and self.reranker and candidates):
+            return snap.index.search(query, vector, k, article_ids, weights)
+        hits = snap.index.search(query, vector, max(k, candidates), article_ids, weights)
+        scores = self.reranker.score(query, [h.passage.text for h in hits[:candidates]])
+        reordered = [hit for _, hit in sorted(zip(scores, hits), key=lambda pair: -pair[0])]
+        return (reordered + hits[candidates:])[:k]
+
+    def relevance(self, query: str, texts: list[str]) -> list[float] | None:
+        """The cross-encoder's score of each text as an answer to `query`; None without a reranker."""
+        return self.reranker.score(query, texts) if self.reranker else None
 
     # -- writes ----------------------------------------------------------------------------
 

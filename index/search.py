@@ -16,7 +16,7 @@ from index.models import Passage, SearchHit
 
 @dataclass(frozen=True)
 class SearchConfig:
-    k: int = 5
+    k: int = 3
     dense_weight: float = 1.0
     keyword_weight: float = 1.3
     rrf_k: int = 10
@@ -24,6 +24,7 @@ class SearchConfig:
     flat_max_passages: int = 100_000
     hnsw_m: int = 32
     hnsw_ef_search: int = 1024
+    rerank_candidates: int = 10  # fused hits the cross-encoder reorders; 0 turns reranking off
 
     def __post_init__(self) -> None:
         require(1 <= self.k <= 100, "search.k", self.k, "1 to 100")
@@ -40,6 +41,7 @@ class SearchConfig:
         require(self.flat_max_passages >= 0, "search.flat_max_passages", self.flat_max_passages, ">= 0")
         require(4 <= self.hnsw_m <= 128, "search.hnsw_m", self.hnsw_m, "4 to 128")
         require(self.hnsw_ef_search >= 1, "search.hnsw_ef_search", self.hnsw_ef_search, ">= 1")
+        require(0 <= self.rerank_candidates <= 100, "search.rerank_candidates", self.rerank_candidates, "0 to 100")
 
 
 class SearchIndex:

@@ -21,6 +21,7 @@ from index.chunk import ChunkingConfig
 from index.embed import Embedder, EmbeddingConfig
 from index.ingest_config import IngestConfig
 from index.library import Library
+from index.rerank import CrossEncoderReranker
 from index.search import SearchConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,12 @@ def embedder() -> Embedder:
     model = Embedder(EmbeddingConfig(threads=1))
     model.embed_query("warm up")
     return model
+
+
+@pytest.fixture(scope="session")
+def reranker() -> CrossEncoderReranker:
+    """The real ms-marco cross-encoder (ONNX), loaded once per test session (under a second)."""
+    return CrossEncoderReranker(threads=1)
 
 
 @pytest.fixture

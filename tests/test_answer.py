@@ -43,6 +43,23 @@ async def test_answer_cites_the_sentence_that_supports_it(indexed):
     assert user.content.startswith("Question: Which Kyiv neighbourhood was hit?")
 
 
+async def test_a_true_sentence_that_does_not_answer_is_declined_by_the_cross_encoder(indexed, reranker):
+    """Every word of this reply is in the article, and it names the hangar and Lviv: only a reader of
+    question and sentence together sees that it says nothing of what the hangar cost."""
+    question = "How much did the destroyed hangar near Lviv cost?"
+    reply = (
+        "The satellite photos showed the strike destroyed a repair hangar and appeared to damage two other buildings."
+    )
+    answerer, _ = make(indexed, reply)
+    assert not (await answerer.answer(question)).refused  # the word-level checks alone let it through
+    answerer, _ = make(indexed.sibling(indexed.data_dir), reply)
+    answerer.library.reranker = reranker
+    answer = await answerer.answer(question)
+    assert answer.refused and answer.reason and answer.reason.startswith("the supporting sentence does not answer")
+    answerer, _ = make(answerer.library, "A building in the Podil neighborhood of Kyiv was hit.")
+    assert not (await answerer.answer("Which Kyiv neighbourhood was hit?")).refused
+
+
 async def test_the_citation_is_the_supporting_passage_not_the_models_choice(indexed):
     # The model may name any passage; the citation is found from the article itself.
     answerer, _ = make(indexed, "Kyiv Mayor Vitali Klitschko said 19 were wounded in the shelling [3].")

@@ -10,6 +10,7 @@ from bot.evaluation.squad import contains_answer, exact_match, normalize_answer,
 from bot.llm.config import LLMConfig
 from bot.terminal import cli
 from index.library import Library
+from index.rerank import CrossEncoderReranker
 
 SLICE = Path(__file__).resolve().parent / "data" / "squad-slice"
 
@@ -25,15 +26,20 @@ def test_squad_normalisation_and_scores():
 def test_eval_on_a_two_article_slice(tmp_path, embedder, monkeypatch, capsys):
     config = Config(base_dir=tmp_path, llm=LLMConfig(model="smollm2-135m", max_answer_tokens=48, start_timeout_s=60))
     monkeypatch.setattr(cli, "load_config", lambda path: config)
-    monkeypatch.setattr(cli, "open_library", lambda cfg: Library(cfg.data_dir, cfg.chunking, cfg.search, embedder))
+    reranker = CrossEncoderReranker()
+    monkeypatch.setattr(
+        cli, "open_library", lambda cfg: Library(cfg.data_dir, cfg.chunking, cfg.search, embedder, reranker)
+    )
     out = tmp_path / "eval"
     assert cli.main(["eval", str(SLICE), "--sample", "4", "--out", str(out)]) == 0
     report = json.loads((out / "eval.json").read_text())
     assert report["articles"] == 2 and report["passages"] >= 8
-    for method in ("hybrid", "dense", "bm25"):
+    for method in ("hybrid + rerank", "hybrid", "dense", "bm25"):
         r = report["retrieval"][method]
         assert (
-            r["questions"] == 20 and 0.5 <= r["recall@10"] <= 1.0 and r["recall@1"] <= r["recall@5"] <= r["recall@10"]
+            r["questions"] == (7 if method == "hybrid + rerank" else 20)
+            and 0.5 <= r["recall@10"] <= 1.0
+            and r["recall@1"] <= r["recall@5"] <= r["recall@10"]
         )
     answers = report["answers"]
     assert answers["questions"] == 4 and answers["answerable"] == 2 and answers["unanswerable"] == 2
@@ -45,7 +51,8 @@ def test_eval_on_a_two_article_slice(tmp_path, embedder, monkeypatch, capsys):
     cited = [flag for r in records if not r["is_impossible"] for flag in r["citations_with_gold_answer"]]
     assert answers["citation_precision"] == (round(sum(cited) / len(cited), 4) if cited else 0.0)
     assert (out / "tradeoff.png").read_bytes()[:4] == b"\x89PNG"
-    assert "| hybrid |" in (out / "eval.md").read_text() and "| hybrid |" in capsys.readouterr().out
+    row = "| hybrid + rerank (7 q) |"
+    assert row in (out / "eval.md").read_text() and row in capsys.readouterr().out
 
 
 def test_eval_refuses_a_folder_that_is_not_a_benchmark(tmp_path, config, embedder, monkeypatch, capsys):

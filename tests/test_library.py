@@ -153,3 +153,17 @@ def test_hnsw_above_the_flat_limit(config, embedder, sample_text):
     assert isinstance(snap.index.vectors, faiss.IndexHNSW) and snap.index.vectors.hnsw.efSearch == 77
     assert "Podil" in big.search("Which Kyiv neighbourhood was hit?")[0].passage.text
     assert all(h.passage.article_id == "sample" for h in big.search("Kyiv", article_ids=["sample"]))
+
+
+def test_reranking_reorders_the_fused_hits_and_can_be_skipped(library, reranker, sample_text):
+    library.add(Document(text=clean_text(sample_text)), article_id="sample")
+    question = "How many people have fled Ukraine?"
+    fused = library.search(question, 5)
+    reranked = library.sibling(library.data_dir)
+    reranked.reranker = reranker
+    hits = reranked.search(question, 5)
+    assert [h.passage.n for h in reranked.search(question, 5, rerank=False)] == [h.passage.n for h in fused]
+    scores = reranker.score(question, [h.passage.text for h in hits])
+    assert scores == sorted(scores, reverse=True)  # best first by the cross-encoder
+    assert {h.passage.n for h in hits} <= {h.passage.n for h in library.search(question, 10)}
+    assert [h.passage.n for h in hits] != [h.passage.n for h in fused]

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from bot.answering.config import AnswerConfig
-from bot.answering.evidence import check_reply
+from bot.answering.evidence import Evidence, check_reply
 from bot.answering.guard import steering_reason
 from bot.answering.prompts import (
     ANSWER_SCHEMA,
@@ -125,15 +125,21 @@ class Answerer:
             self.llm.context_tokens - self.llm.max_answer_tokens - _PROMPT_OVERHEAD_TOKENS - estimate_tokens(question)
         )
 
-    def choose_context(self, hits: list[SearchHit], article_ids: Collection[str] | None, question: str) -> Context:
-        """The whole article(s) in scope when they fit — a prompt prefix the server can cache
-        across questions — else the retrieved passages, best first, as many as fit."""
-        budget = self._budget_tokens(question)
+    def whole_article_context(self, article_ids: Collection[str] | None, question: str) -> Context | None:
+        """The whole article(s) in scope when they fit: a prompt prefix the server can cache
+        across questions."""
         whole = self.library.passages_of(article_ids)
         whole_cost = sum(estimate_tokens(p.text) + 4 for p in whole)
-        if whole and whole_cost <= min(budget, self.config.whole_article_max_tokens):
+        if whole and whole_cost <= min(self._budget_tokens(question), self.config.whole_article_max_tokens):
             return Context(whole, True, self._titles(whole))
-        texts = fit_passages([h.passage.text for h in hits], budget)
+        return None
+
+    def choose_context(self, hits: list[SearchHit], article_ids: Collection[str] | None, question: str) -> Context:
+        """The whole article(s) in scope when they fit, else the retrieved passages, best first,
+        as many as fit."""
+        if whole := self.whole_article_context(article_ids, question):
+            return whole
+        texts = fit_passages([h.passage.text for h in hits], self._budget_tokens(question))
         chosen = [h.passage for h in hits[: len(texts)]]
         return Context(chosen, False, self._titles(chosen))
 
@@ -227,17 +233,19 @@ class Answerer:
             return self._refusal(question, [], self._finish(timings, start), reason=reason)
         query = await self.rewrite(history, question)
         timings["rewrite_s"] = time.perf_counter() - start
-        hits = await asyncio.to_thread(self.library.search, query, None, article_ids)
+        # The user's own words are answered; a follow-up's standalone form rides along so the
+        # model knows what "there" or "he" refers to.
+        asked = question if query == question else f"{question} (that is: {query})"
+        whole = await asyncio.to_thread(self.whole_article_context, article_ids, asked)
+        # Reranking orders the passages the prompt will hold; a whole-article prompt holds them all.
+        hits = await asyncio.to_thread(self.library.search, query, None, article_ids, rerank=whole is None)
         timings["retrieve_s"] = time.perf_counter() - start - timings["rewrite_s"]
         if not hits:
             notice = None if self.library.list_articles() else NO_ARTICLES
             return self._refusal(question, hits, self._finish(timings, start), notice, "nothing to search")
         if hits[0].similarity < self.config.min_similarity and hits[0].keyword_rank is None:
             return self._refusal(question, hits, self._finish(timings, start), reason="no passage is close")
-        # The user's own words are answered; a follow-up's standalone form rides along so the
-        # model knows what "there" or "he" refers to.
-        asked = question if query == question else f"{question} (that is: {query})"
-        context = await asyncio.to_thread(self.choose_context, hits, article_ids, asked)
+        context = whole or await asyncio.to_thread(self.choose_context, hits, article_ids, asked)
         passages = [p.text for p in context.passages]
         seen = tuple((p.article_id, p.n) for p in context.passages)
         position = {(p.article_id, p.n): i for i, p in enumerate(context.passages, start=1)}
@@ -248,6 +256,8 @@ class Answerer:
             checked = check_reply(
                 asked, raw, passages, context.titles, self.config.subject_check, self.config.max_novel_words
             )
+            if isinstance(checked, tuple):
+                checked = await self._relevant(asked, checked)
             verified = None
             if isinstance(checked, tuple) and self.config.verify:
                 verified = await self._verify(asked, passages, checked[0], timings)
@@ -280,6 +290,15 @@ class Answerer:
             reply += piece
         timings["llm_s"] = time.perf_counter() - start - timings.get("rewrite_s", 0) - timings.get("retrieve_s", 0)
         return reply
+
+    async def _relevant(self, question: str, checked: tuple[str, Evidence]) -> tuple[str, Evidence] | str:
+        """The checked answer, or why its evidence does not answer the question: the cross-encoder
+        scores the question against the supporting sentence (a true sentence about a neighbouring
+        question — how long they spoke, for what he said — scores low)."""
+        scores = await asyncio.to_thread(self.library.relevance, question, [checked[1].text])
+        if scores is not None and scores[0] < self.config.min_evidence_score:
+            return f"the supporting sentence does not answer the question (relevance {scores[0]:.1f})"
+        return checked
 
     async def _verify(self, question: str, passages: list[str], answer: str, timings: dict[str, float]) -> float:
         """The same model, after the same cached article, judges the answer: its p(yes)."""
