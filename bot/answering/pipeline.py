@@ -135,10 +135,12 @@ class Answerer:
         return None
 
     def choose_context(self, hits: list[SearchHit], article_ids: Collection[str] | None, question: str) -> Context:
-        """The whole article(s) in scope when they fit, else the retrieved passages, best first,
-        as many as fit."""
-        if whole := self.whole_article_context(article_ids, question):
-            return whole
+        """The whole article(s) in scope when they fit, else the retrieved passages."""
+        whole = self.whole_article_context(article_ids, question)
+        return whole if whole is not None else self.retrieved_context(hits, question)
+
+    def retrieved_context(self, hits: list[SearchHit], question: str) -> Context:
+        """The retrieved passages, best first, as many as fit."""
         texts = fit_passages([h.passage.text for h in hits], self._budget_tokens(question))
         chosen = [h.passage for h in hits[: len(texts)]]
         return Context(chosen, False, self._titles(chosen))
@@ -245,7 +247,7 @@ class Answerer:
             return self._refusal(question, hits, self._finish(timings, start), notice, "nothing to search")
         if hits[0].similarity < self.config.min_similarity and hits[0].keyword_rank is None:
             return self._refusal(question, hits, self._finish(timings, start), reason="no passage is close")
-        context = whole or await asyncio.to_thread(self.choose_context, hits, article_ids, asked)
+        context = whole if whole is not None else await asyncio.to_thread(self.retrieved_context, hits, asked)
         passages = [p.text for p in context.passages]
         seen = tuple((p.article_id, p.n) for p in context.passages)
         position = {(p.article_id, p.n): i for i, p in enumerate(context.passages, start=1)}
