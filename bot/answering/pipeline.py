@@ -134,11 +134,6 @@ class Answerer:
             return Context(whole, True, self._titles(whole))
         return None
 
-    def choose_context(self, hits: list[SearchHit], article_ids: Collection[str] | None, question: str) -> Context:
-        """The whole article(s) in scope when they fit, else the retrieved passages."""
-        whole = self.whole_article_context(article_ids, question)
-        return whole if whole is not None else self.retrieved_context(hits, question)
-
     def retrieved_context(self, hits: list[SearchHit], question: str) -> Context:
         """The retrieved passages, best first, as many as fit."""
         texts = fit_passages([h.passage.text for h in hits], self._budget_tokens(question))
@@ -318,8 +313,8 @@ class Answerer:
         """Load the embedding model and send the whole-article prefix once, so the server caches
         it before the first real question."""
         await asyncio.to_thread(self.library.warm_up)
-        context = self.choose_context([], article_ids, "warm-up")
-        if not context.whole_article:
+        context = self.whole_article_context(article_ids, "warm-up")
+        if context is None:
             return
         messages = answer_messages(
             self.templates, [p.text for p in context.passages], "What is this article about?", [1]
