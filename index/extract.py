@@ -32,6 +32,8 @@ def detect_format(text: str, name: str = "", content_type: str = "") -> Format:
 
 
 def _from_html(html: str, url: str | None) -> Document:
+    """The page's own claims (`<link rel=canonical>`, og:url) never become its source: only a
+    fetch sets the source URL, which `/article reindex` fetches again."""
     doc = trafilatura.bare_extraction(
         html,
         url=url,
@@ -47,7 +49,7 @@ def _from_html(html: str, url: str | None) -> Document:
         raise IngestError("no article text found in that HTML page")
     # trafilatura puts one paragraph a line; blank lines make the paragraph breaks explicit.
     text = "\n\n".join(line for line in text.split("\n") if line.strip())
-    return Document(text=text, title=doc.title or None, source_url=url or doc.url or None, published=doc.date or None)
+    return Document(text=text, title=doc.title or None, source_url=url, published=doc.date or None)
 
 
 def _inline_text(token: Token) -> str:

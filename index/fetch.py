@@ -1,12 +1,21 @@
-"""Download an article page over http(s), refusing addresses and content a bot must not fetch."""
+"""Download an article page over http(s), refusing addresses and content a bot must not fetch.
+
+Each hop of a fetch resolves its host once, checks every address, and connects to the checked
+address itself (the URL carries the IP; the Host header and TLS server name carry the host
+name), so a name that answers a public address to the check and a private one to the
+connection (DNS rebinding) reaches nothing. Bodies are decoded here, chunk by chunk under the
+byte cap, so a small compressed body cannot inflate past it; a whole fetch has one deadline.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
 import socket
+import time
+import zlib
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -17,6 +26,10 @@ log = logging.getLogger(__name__)
 
 ACCEPTED_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "text/markdown", "text/x-markdown")
 _USER_AGENT = "articlebot/0.1 (+https://github.com/articlebot)"
+# The encodings we decode ourselves, under the byte cap; anything else is refused.
+_ACCEPT_ENCODING = "gzip, deflate"
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
 @dataclass(frozen=True)
@@ -24,76 +37,167 @@ class Download:
     url: str  # the final URL, after redirects
     content_type: str
     body: bytes
+    charset: str | None = None  # as the server declared it, if it did
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 form carries (mapped, 6to4, NAT64, Teredo, IPv4-compatible)."""
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip.teredo:
+        return ip.teredo[1]
+    if ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1):  # :: and ::1 are not IPv4
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
 
 
 def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and (inner := _embedded_ipv4(ip)) is not None:
+        ip = inner
     return ip.is_global and not ip.is_multicast
 
 
-def check_url_allowed(url: str, config: IngestConfig) -> None:
-    """Refuse non-http(s) URLs and hosts resolving to loopback, private, link-local or metadata IPs."""
+def _port(parts: SplitResult) -> int:
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is None:
+        return 443 if parts.scheme == "https" else 80
+    if not 0 < port < 65536:
+        raise IngestError(f"{urlunsplit(parts)!r} has an invalid port: use 1 to 65535")
+    return port
+
+
+def resolve_checked(url: str, config: IngestConfig) -> str:
+    """The address to connect to for `url`: its host resolved once, every address checked.
+    Refuses non-http(s) URLs and hosts resolving to loopback, private, link-local or metadata IPs."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise IngestError(f"only http and https URLs can be added, not {parts.scheme or 'a bare path'!r}")
     host = parts.hostname
     if not host:
         raise IngestError(f"{url!r} has no host name")
-    if host in config.allowed_hosts:
-        return
+    port = _port(parts)
     try:
-        infos = socket.getaddrinfo(
-            host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
-        )
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise IngestError(f"could not reach {host}: the name does not resolve ({exc})") from None
-    for info in infos:
-        address = str(info[4][0])
-        if not _is_public(address):
-            raise IngestError(
-                f"refusing to fetch {host}: it resolves to the non-public address {address} "
-                "(add the host to ingest.allowed_hosts to allow it)"
-            )
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise IngestError(f"could not reach {host}: the name has no address")
+    if host not in config.allowed_hosts:
+        for address in addresses:
+            if not _is_public(address):
+                raise IngestError(
+                    f"refusing to fetch {host}: it resolves to the non-public address {address} "
+                    "(add the host to ingest.allowed_hosts to allow it)"
+                )
+    return addresses[0]
 
 
-def _read_capped(response: httpx.Response, limit: int) -> bytes:
+def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """(URL with the host replaced by `address`, headers, request extensions)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{address}]" if ":" in address else address
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    host_header = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        host_header += f":{parts.port}"
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return urlunsplit(parts._replace(netloc=netloc)), {"Host": host_header}, extensions
+
+
+class _Body:
+    """Collects a body's decoded bytes, refusing it once they pass `limit` — before they exist."""
+
+    def __init__(self, encoding: str, limit: int):
+        codings = [c.strip().lower() for c in encoding.split(",") if c.strip() and c.strip().lower() != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise IngestError(f"the page is sent with the encoding {encoding!r}; only gzip or deflate is accepted")
+        wbits = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+        self._inflater = zlib.decompressobj(wbits[codings[0]]) if codings else None
+        self.limit = limit
+        self.size = 0
+        self.chunks: list[bytes] = []
+
+    def _keep(self, piece: bytes) -> None:
+        self.size += len(piece)
+        if self.size > self.limit:
+            raise IngestError(f"the page is larger than the limit of {self.limit:,} bytes (ingest.max_bytes)")
+        self.chunks.append(piece)
+
+    def feed(self, raw: bytes) -> None:
+        if self._inflater is None:
+            self._keep(raw)
+            return
+        data = raw
+        while data:
+            try:
+                # At most one byte past the cap per call: memory stays bounded whatever the ratio.
+                self._keep(self._inflater.decompress(data, self.limit - self.size + 1))
+            except zlib.error as exc:
+                raise IngestError(f"the page's compressed body is corrupt ({exc})") from None
+            data = self._inflater.unconsumed_tail
+
+    def bytes(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def _read(response: httpx.Response, limit: int, deadline: float, url: str, config: IngestConfig) -> bytes:
     declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    encoding = response.headers.get("content-encoding", "")
+    if declared and declared.isdigit() and int(declared) > limit and not encoding:
         raise IngestError(f"the page is {int(declared):,} bytes; the limit is {limit:,} (ingest.max_bytes)")
-    chunks, size = [], 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise IngestError(f"the page is larger than the limit of {limit:,} bytes (ingest.max_bytes)")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    body = _Body(encoding, limit)
+    for chunk in response.iter_raw():
+        body.feed(chunk)
+        if time.monotonic() > deadline:
+            raise IngestError(f"{url} took longer than {config.fetch_deadline_s:g} s (ingest.fetch_deadline_s)")
+    return body.bytes()
+
+
+def _charset(content_type: str) -> str | None:
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset" and value.strip().strip("\"'"):
+            return value.strip().strip("\"'")
+    return None
 
 
 def fetch_url(url: str, config: IngestConfig) -> Download:
-    """GET `url` following at most `max_redirects` redirects, each target checked again."""
+    """GET `url` following at most `max_redirects` redirects, each target checked again, all
+    within `fetch_deadline_s`."""
+    deadline = time.monotonic() + config.fetch_deadline_s
     timeout = httpx.Timeout(config.url_timeout_s)
-    with httpx.Client(timeout=timeout, follow_redirects=False, headers={"User-Agent": _USER_AGENT}) as client:
+    headers = {"User-Agent": _USER_AGENT, "Accept-Encoding": _ACCEPT_ENCODING}
+    # trust_env=False: no proxy from the environment may take the connection elsewhere.
+    with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers, trust_env=False) as client:
         for _ in range(config.max_redirects + 1):
-            check_url_allowed(url, config)
+            address = resolve_checked(url, config)
+            target, host_header, extensions = _pinned(url, address)
             try:
-                with client.stream("GET", url) as response:
+                with client.stream("GET", target, headers=host_header, extensions=extensions) as response:
                     if response.is_redirect:
                         url = urljoin(url, response.headers.get("location", ""))
                         log.info("redirected to %s", url)
                         continue
                     if response.status_code >= 400:
                         raise IngestError(f"{url} answered HTTP {response.status_code}; nothing was added")
-                    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+                    declared_type = response.headers.get("content-type", "")
+                    content_type = declared_type.split(";")[0].strip().lower()
                     if content_type not in ACCEPTED_TYPES:
                         raise IngestError(
                             f"{url} is {content_type or 'of no declared type'}; only HTML, plain text "
                             "and Markdown pages can be added"
                         )
-                    return Download(
-                        url=str(response.url), content_type=content_type, body=_read_capped(response, config.max_bytes)
-                    )
+                    body = _read(response, config.max_bytes, deadline, url, config)
+                    return Download(url, content_type, body, _charset(declared_type))
             except httpx.TimeoutException:
                 raise IngestError(f"{url} did not answer within {config.url_timeout_s:g} s") from None
             except httpx.HTTPError as exc:

@@ -21,11 +21,19 @@ def is_url(source: str) -> bool:
 
 
 def document_from_bytes(
-    data: bytes, config: IngestConfig, *, what: str, name: str = "", content_type: str = "", url: str | None = None
+    data: bytes,
+    config: IngestConfig,
+    *,
+    what: str,
+    name: str = "",
+    content_type: str = "",
+    url: str | None = None,
+    charset: str | None = None,
 ) -> Document:
     if len(data) > config.max_bytes:
         raise IngestError(f"{what} is {len(data):,} bytes; the limit is {config.max_bytes:,} (ingest.max_bytes)")
-    return document_from_text(decode_text(data, what), config, what=what, name=name, content_type=content_type, url=url)
+    text = decode_text(data, what, charset)
+    return document_from_text(text, config, what=what, name=name, content_type=content_type, url=url)
 
 
 def document_from_text(
@@ -75,7 +83,12 @@ def read_stream(stream: BinaryIO, config: IngestConfig, what: str = "standard in
 def read_url(url: str, config: IngestConfig) -> Document:
     download = fetch_url(url, config)
     return document_from_bytes(
-        download.body, config, what=download.url, content_type=download.content_type, url=download.url
+        download.body,
+        config,
+        what=download.url,
+        content_type=download.content_type,
+        url=download.url,
+        charset=download.charset,
     )
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from index.chunk import ChunkingConfig, chunk_article
 from index.embed import TextEmbedder
-from index.errors import DuplicateError, IngestError
+from index.errors import IngestError
 from index.models import Article, AuditEntry, Document, Passage, SearchHit
 from index.rerank import Reranker
 from index.search import SearchConfig, SearchIndex
@@ -28,8 +28,11 @@ from index.vectors import build_faiss, read_index, write_index_atomically
 log = logging.getLogger(__name__)
 
 DB_NAME = "articlebot.sqlite3"
-_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _TITLE_WORDS = 12
+MAX_TITLE_CHARS = 200
+# C0/C1 controls (ESC starts terminal escape sequences), DEL, and bidi overrides that reorder text.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,15 @@ def slugify(text: str, limit: int = 48) -> str:
     return slug or "article"
 
 
+def tidy_title(title: str) -> str:
+    """A title fit to show anywhere: control and escape characters dropped, one line, at most
+    MAX_TITLE_CHARS characters."""
+    title = " ".join(_CONTROL.sub(" ", title).split())
+    if len(title) > MAX_TITLE_CHARS:
+        title = title[: MAX_TITLE_CHARS - 1].rstrip() + "…"
+    return title or "Untitled"
+
+
 def default_title(document: Document) -> str:
     if document.title:
         return document.title
@@ -54,7 +66,7 @@ def default_title(document: Document) -> str:
 
 
 def check_article_id(article_id: str) -> str:
-    if not _ID_PATTERN.match(article_id):
+    if not _ID_PATTERN.fullmatch(article_id):
         raise IngestError(
             f"article id {article_id!r} is not allowed: use 1-64 lower-case letters, digits, '-' or '_', "
             "starting with a letter or digit"
@@ -147,8 +159,14 @@ class Library:
         return self.embedder.embed_passages(queries)
 
     def articles_for_guild(self, guild_id: int, global_ids: Collection[str] = ()) -> list[Article]:
-        """The articles a guild may see: its own plus those marked global."""
-        return [a for a in self.store.list_articles() if a.guild_id == guild_id or a.id in global_ids]
+        """The articles a guild may see: its own plus the global ones — listed in `global_ids` and
+        owned by no server (added by the operator from the command line), so no server can claim a
+        global id by adding an article under it."""
+        return [
+            a
+            for a in self.store.list_articles()
+            if a.guild_id == guild_id or (a.guild_id is None and a.id in global_ids)
+        ]
 
     def titles(self) -> dict[str, str]:
         """Article id → title, from the current snapshot (no database read)."""
@@ -220,17 +238,12 @@ class Library:
         title: str | None = None,
         progress: bool = False,
     ) -> Article:
-        title = title or default_title(document)
+        title = tidy_title(title or default_title(document))
         with self._write_lock:
             if article_id is not None:
                 check_article_id(article_id)
-                if article_id in self.store.article_ids():
-                    raise DuplicateError(
-                        f"an article with id {article_id!r} already exists; remove it first or pick another --id"
-                    )
-            same = self.store.find_by_content(document.text)
-            if same is not None:
-                raise DuplicateError(f"this text is already indexed as article {same!r}")
+            # Checked now to spare the embedding work, and again in the write's transaction.
+            self.store.check_new(article_id, document.text, guild_id)
             article_id = article_id or self._unique_id(slugify(title))
             self._write(article_id, document, title, guild_id, actor, "add", replace=False, progress=progress)
         return self.store.get_article(article_id)
@@ -262,16 +275,26 @@ class Library:
                 document = Document(
                     self.store.article_text(article_id), current.title, current.source_url, current.published
                 )
-            title = document.title or current.title
+            title = tidy_title(document.title or current.title)
             self._write(
                 article_id, document, title, current.guild_id, actor, "reindex", replace=True, progress=progress
             )
         return self.store.get_article(article_id)
 
     def rebuild(self, actor: str = "cli", progress: bool = False) -> list[Article]:
-        """Re-split every article with the current chunking config and rebuild the vector index."""
-        for article in self.store.list_articles():
-            self.reindex(article.id, actor=actor, progress=progress)
+        """Re-split every article with the current chunking config and rebuild the vector index,
+        in one transaction: an interrupted rebuild leaves the store as it was."""
+        with self._write_lock:
+            items = []
+            for article in self.store.list_articles():
+                text = self.store.article_text(article.id)
+                passages = self._passages(article.id, text)
+                new = NewArticle(
+                    article.id, article.title, article.source_url, article.published, text, article.guild_id
+                )
+                items.append((new, passages, self._vectors_for(passages, progress)))
+            self.store.replace_articles(items, self.embedder.model_id, actor, "rebuild")
+            self.snapshot()
         return self.store.list_articles()
 
     def remove(self, article_id: str, actor: str = "cli") -> Article:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.errors import NotFoundError, StoreVersionError
+from index.errors import DuplicateError, NotFoundError, StoreVersionError
 from index.models import Article, AuditEntry, Passage
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,24 @@ class Store:
         finally:
             db.close()
 
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that holds SQLite's write lock from its first statement, so what it
+        checks (an id is free, a text is new) still holds when it writes — even against another
+        process writing the same store."""
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            db.close()
+
     def generation(self) -> int:
         with self._connect() as db:
             return int(db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
@@ -200,10 +218,25 @@ class Store:
             raise NotFoundError(article_id)
         return str(row[0])
 
-    def find_by_content(self, text: str) -> str | None:
+    def check_new(self, article_id: str | None, text: str, guild_id: int | None) -> None:
+        """DuplicateError when `article_id` is taken, or when `guild_id` can already see this text
+        (its own articles and the global ones: another server's copy is never named)."""
         with self._connect() as db:
-            row = db.execute("SELECT id FROM articles WHERE content_hash = ?", (content_hash(text),)).fetchone()
-        return row[0] if row else None
+            self._check_new(db, article_id, text, guild_id)
+
+    @staticmethod
+    def _check_new(db: sqlite3.Connection, article_id: str | None, text: str, guild_id: int | None) -> None:
+        # The text first: when two writers race with the same text, the loser hears why.
+        row = db.execute(
+            "SELECT id FROM articles WHERE content_hash = ? AND (guild_id IS NULL OR guild_id IS ?)",
+            (content_hash(text), guild_id),
+        ).fetchone()
+        if row:
+            raise DuplicateError(f"this text is already indexed as article {row[0]!r}")
+        if article_id is not None and db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone():
+            raise DuplicateError(
+                f"an article with id {article_id!r} already exists; remove it first or pick another id"
+            )
 
     def article_ids(self) -> set[str]:
         with self._connect() as db:
@@ -270,44 +303,74 @@ class Store:
         action: str,
         replace: bool = False,
     ) -> None:
-        """Insert (or, with `replace`, swap in) an article with its passages, in one transaction."""
-        with self._connect() as db:
-            if replace:
-                db.execute("DELETE FROM passages WHERE article_id = ?", (article.id,))
-            sql = (
-                "INSERT INTO articles(id, title, source_url, published, text, content_hash, guild_id, added_at, added_by) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            )
-            if replace:
-                # Updated in place, so the article keeps its rowid (list order) and added_at.
-                sql += (
-                    " ON CONFLICT(id) DO UPDATE SET title=excluded.title, source_url=excluded.source_url, "
-                    "published=excluded.published, text=excluded.text, content_hash=excluded.content_hash"
-                )
-            db.execute(
-                sql,
-                (
-                    article.id,
-                    article.title,
-                    article.source_url,
-                    article.published,
-                    article.text,
-                    content_hash(article.text),
-                    article.guild_id,
-                    utc_now(),
-                    actor,
-                ),
-            )
-            db.executemany(
-                "INSERT INTO passages(article_id, n, start, end, text, content_hash) VALUES (?, ?, ?, ?, ?, ?)",
-                [(p.article_id, p.n, p.start, p.end, p.text, content_hash(p.text)) for p in passages],
-            )
-            db.executemany(
-                "INSERT OR IGNORE INTO embeddings(content_hash, model, vector) VALUES (?, ?, ?)",
-                [(h, model, v.astype(np.float32).tobytes()) for h, v in vectors.items()],
-            )
-            self._audit(db, actor, action, article.id, f"{len(passages)} passages; title={article.title!r}")
+        """Insert (or, with `replace`, swap in) an article with its passages, in one transaction.
+        A new article whose id is taken, or whose text its server already has, is refused with
+        DuplicateError — checked inside the transaction, so two writers cannot both add it."""
+        with self._writing() as db:
+            if not replace:
+                self._check_new(db, article.id, article.text, article.guild_id)
+            self._put(db, article, passages, vectors, model, actor, action, replace)
             self._bump(db)
+
+    def replace_articles(
+        self,
+        items: list[tuple[NewArticle, list[Passage], dict[str, np.ndarray]]],
+        model: str,
+        actor: str,
+        action: str,
+    ) -> None:
+        """Swap in new passages for several existing articles at once: all or none of them."""
+        with self._writing() as db:
+            for article, passages, vectors in items:
+                self._put(db, article, passages, vectors, model, actor, action, replace=True)
+            self._bump(db)
+
+    def _put(
+        self,
+        db: sqlite3.Connection,
+        article: NewArticle,
+        passages: list[Passage],
+        vectors: dict[str, np.ndarray],
+        model: str,
+        actor: str,
+        action: str,
+        replace: bool,
+    ) -> None:
+        if replace:
+            db.execute("DELETE FROM passages WHERE article_id = ?", (article.id,))
+        sql = (
+            "INSERT INTO articles(id, title, source_url, published, text, content_hash, guild_id, added_at, added_by) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        if replace:
+            # Updated in place, so the article keeps its rowid (list order) and added_at.
+            sql += (
+                " ON CONFLICT(id) DO UPDATE SET title=excluded.title, source_url=excluded.source_url, "
+                "published=excluded.published, text=excluded.text, content_hash=excluded.content_hash"
+            )
+        db.execute(
+            sql,
+            (
+                article.id,
+                article.title,
+                article.source_url,
+                article.published,
+                article.text,
+                content_hash(article.text),
+                article.guild_id,
+                utc_now(),
+                actor,
+            ),
+        )
+        db.executemany(
+            "INSERT INTO passages(article_id, n, start, end, text, content_hash) VALUES (?, ?, ?, ?, ?, ?)",
+            [(p.article_id, p.n, p.start, p.end, p.text, content_hash(p.text)) for p in passages],
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO embeddings(content_hash, model, vector) VALUES (?, ?, ?)",
+            [(h, model, v.astype(np.float32).tobytes()) for h, v in vectors.items()],
+        )
+        self._audit(db, actor, action, article.id, f"{len(passages)} passages; title={article.title!r}")
 
     def set_channel_article(self, channel_id: int, guild_id: int, article_id: str, actor: str) -> None:
         with self._connect() as db:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import http.server
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,14 +71,16 @@ class Route:
     content_type: str = "text/html; charset=utf-8"
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    drip_s: float = 0.0  # > 0: the body goes out one byte at a time, this many seconds apart
 
 
 @dataclass
 class LocalSite:
-    """A real HTTP server on 127.0.0.1 whose pages a test defines."""
+    """A real HTTP server on 127.0.0.1 whose pages a test defines (and which may be hostile)."""
 
     base: str
     routes: dict[str, Route]
+    requested: list[str] = field(default_factory=list)  # every path asked for, in order
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -86,9 +89,11 @@ class LocalSite:
 @pytest.fixture
 def site() -> Iterator[LocalSite]:
     routes: dict[str, Route] = {}
+    requested: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            requested.append(self.path)
             route = routes.get(self.path)
             if route is None:
                 self.send_error(404)
@@ -99,7 +104,16 @@ def site() -> Iterator[LocalSite]:
             for key, value in route.headers.items():
                 self.send_header(key, value)
             self.end_headers()
-            self.wfile.write(route.body)
+            if not route.drip_s:
+                self.wfile.write(route.body)
+                return
+            try:
+                for i in range(len(route.body)):
+                    self.wfile.write(route.body[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(route.drip_s)
+            except OSError:
+                pass  # the client gave up: what a drip test wants
 
         def log_message(self, *args: object) -> None:
             pass
@@ -108,7 +122,7 @@ def site() -> Iterator[LocalSite]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LocalSite(f"http://127.0.0.1:{server.server_address[1]}", routes)
+        yield LocalSite(f"http://127.0.0.1:{server.server_address[1]}", routes, requested)
     finally:
         server.shutdown()
         server.server_close()

@@ -298,3 +298,21 @@ async def test_article_autocomplete_offers_this_servers_articles_only(env, guild
     ]
     elsewhere = await bob.autocomplete(other.create_text_channel("general"), "ask", "article", "", question="What?")
     assert [c["value"] for c in elsewhere] == ["sample"]
+
+
+async def test_a_rate_limited_answer_is_sent_again_not_lost(env, channel, alice, llm):
+    """Discord answers 429 to the first attempt to post the answer: the answer still arrives, once."""
+    llm.replies.append(PODIL)
+    env.inject_error("POST", "/webhooks/*", status=429, message="You are being rate limited.", times=1)
+    result = await alice.slash(channel, "ask", question="Which Kyiv neighbourhood was hit?")
+    [content] = bot_messages(result)
+    assert content.startswith("A building in the Podil neighborhood of Kyiv was hit [1].")
+
+
+async def test_a_rate_limited_thread_answer_is_sent_again(env, channel, alice, llm):
+    me = env.bot.user
+    llm.replies.append(PODIL)
+    env.inject_error("POST", "/channels/*/messages", status=429, message="You are being rate limited.", times=1)
+    await alice.send(channel, f"<@{me.id}> Which Kyiv neighbourhood was hit?")
+    [thread] = channel.threads
+    assert sum("Podil" in m.content and "[1]" in m.content for m in thread.history()) == 1

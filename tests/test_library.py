@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from index import library as library_module
+from index.chunk import ChunkingConfig
 from index.clean import clean_text
-from index.errors import DuplicateError, NotFoundError
+from index.errors import DuplicateError, IngestError, NotFoundError
 from index.library import Library
 from index.models import Document
-from index.vectors import index_path
+from index.vectors import index_path, write_index_atomically
 
 pytestmark = pytest.mark.slow
 
@@ -110,9 +115,12 @@ def test_crash_before_swap_keeps_a_loadable_index(library, sample_text, monkeypa
     add_sample(library, sample_text)
     before = library.store.generation()
 
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+
     def crash(index, data_dir, generation):
         # Die after the new file is half-written beside the old one, before the rename.
-        (data_dir / f"vectors.{generation}.faiss.tmp").write_bytes(b"partial")
+        (data_dir / f"vectors.{generation}.faiss.{dead.pid}.0badcafe.tmp").write_bytes(b"partial")
         raise KeyboardInterrupt
 
     monkeypatch.setattr(library_module, "write_index_atomically", crash)
@@ -167,3 +175,86 @@ def test_reranking_reorders_the_fused_hits_and_can_be_skipped(library, reranker,
     assert scores == sorted(scores, reverse=True)  # best first by the cross-encoder
     assert {h.passage.n for h in hits} <= {h.passage.n for h in library.search(question, 10)}
     assert [h.passage.n for h in hits] != [h.passage.n for h in fused]
+
+
+def test_ids_must_match_whole_and_titles_are_tidied(library):
+    with pytest.raises(IngestError, match="not allowed"):
+        library.add(OTHER, article_id="abc\n")
+    article = library.add(OTHER, title="\x1b[2J\x1b[31mRed\x07 " + "word" * 1_000_000)
+    assert len(article.title) <= library_module.MAX_TITLE_CHARS and article.title.startswith("[2J [31mRed word")
+    assert not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in article.title)
+
+
+def test_servers_never_see_each_others_articles_through_duplicates(library):
+    secret = library.add(OTHER, article_id="secret-budget", guild_id=1)
+    mine = library.add(OTHER, guild_id=2)  # the same text, in another server: allowed, its own id
+    assert mine.id != secret.id and mine.guild_id == 2
+    with pytest.raises(DuplicateError, match="secret-budget"):
+        library.add(OTHER, guild_id=1)  # in its own server, a duplicate is still named
+    assert [a.id for a in library.articles_for_guild(2)] == [mine.id]
+
+
+def test_a_global_id_cannot_be_claimed_from_a_server(library):
+    claimed = library.add(OTHER, article_id="sample", guild_id=7)
+    assert library.articles_for_guild(8, global_ids=("sample",)) == []
+    assert [a.id for a in library.articles_for_guild(7, global_ids=("sample",))] == [claimed.id]
+
+
+def test_a_failed_rebuild_changes_nothing(library, sample_text, monkeypatch):
+    add_sample(library, sample_text)
+    library.add(OTHER)
+    before = library.store.load_passages(library.embedder.model_id).passages
+    finer = Library(
+        library.data_dir, ChunkingConfig(min_words=10, max_words=30), library.search_config, library.embedder
+    )
+    real = finer._vectors_for
+    calls = []
+
+    def fail_on_second(passages, progress):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("killed mid-rebuild")
+        return real(passages, progress)
+
+    monkeypatch.setattr(finer, "_vectors_for", fail_on_second)
+    with pytest.raises(RuntimeError):
+        finer.rebuild()
+    assert reopen(library).store.load_passages(library.embedder.model_id).passages == before
+    monkeypatch.setattr(finer, "_vectors_for", real)
+    finer.rebuild()
+    assert len(finer.store.load_passages(library.embedder.model_id).passages) > len(before)
+
+
+def test_a_vector_write_leaves_other_writers_files_alone(library, sample_text):
+    add_sample(library, sample_text)
+    generation = library.store.generation()
+    theirs = library.data_dir / f"vectors.{generation + 1}.faiss.{os.getpid()}.beef.tmp"  # a live writer
+    newer = index_path(library.data_dir, generation + 1)
+    older = index_path(library.data_dir, generation - 1)
+    for path in (theirs, newer, older):
+        path.write_bytes(b"x")
+    write_index_atomically(library.snapshot().index.vectors, library.data_dir, generation)
+    assert theirs.exists() and newer.exists() and not older.exists()
+
+
+def test_two_processes_adding_the_same_text_store_it_once(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[store]\ndata_dir = "{tmp_path / "data"}"\nsample_article = ""\n')
+    article = tmp_path / "article.txt"
+    article.write_text(OTHER.text)
+    exe = Path(sys.executable).parent / "articlebot"
+    adders = [
+        subprocess.Popen(
+            [exe, "--config", str(config), "index", "add", str(article)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in adders]  # type: ignore[union-attr]
+    assert sorted(code for code, _ in results) == [0, 2], results
+    [(_, refusal)] = [r for r in results if r[0] == 2]
+    assert refusal.count("\n") == 1 and "already indexed" in refusal
+    listed = subprocess.run([exe, "--config", str(config), "index", "list"], capture_output=True, text=True)
+    assert len(listed.stdout.strip().splitlines()) == 1  # one article

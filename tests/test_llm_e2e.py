@@ -7,6 +7,11 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,8 +19,10 @@ import pytest
 from bot.answering.config import AnswerConfig
 from bot.answering.evidence import parse_model_answer
 from bot.answering.pipeline import Answerer
+from bot.llm import server as server_module
 from bot.llm.client import LLMClient
 from bot.llm.config import LLMConfig
+from bot.llm.models import resolve_model
 from bot.llm.protocol import ChatMessage, LLMError
 from index.clean import clean_text
 from index.models import Document
@@ -110,3 +117,76 @@ async def test_unreachable_endpoint_falls_back_to_quotes(indexed, monkeypatch):
     assert "secret-value" not in str(info.value)
     answer = await Answerer(indexed, client, AnswerConfig()).answer("How many people have fled Ukraine?")
     assert answer.mode == "quote" and answer.notice and answer.citations
+
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of `pid`, from /proc (Linux)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if f"\nPPid:\t{pid}\n" in text and "\nState:\tZ" not in text:
+            found.append(int(status.parent.name))
+    return found
+
+
+def _gone(pid: int, within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return True
+        if "\nState:\tZ" in state:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_no_llm_server_outlives_the_bot(tmp_path, how):
+    """`articlebot llm serve` killed by SIGTERM or SIGKILL: its llama.cpp child goes too."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[store]\ndata_dir = "{tmp_path / "data"}"\nsample_article = ""\n'
+        '[llm]\nmodel = "smollm2-135m"\nstart_timeout_s = 60.0\n'
+    )
+    exe = Path(sys.executable).parent / "articlebot"
+    bot = subprocess.Popen(
+        [exe, "--config", str(config), "llm", "serve"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert bot.stdout is not None and "serving" in bot.stdout.readline()
+        [server] = _children(bot.pid)
+        bot.send_signal(how)
+        bot.wait(timeout=30)
+        assert _gone(server, within_s=20), f"the llama.cpp server {server} outlived the bot ({how.name})"
+    finally:
+        bot.kill()
+
+
+def test_a_server_that_never_gets_healthy_is_killed_and_reported(tmp_path, monkeypatch):
+    """The start-up deadline passes: ensure_running raises (no deadlock on its own lock), the child
+    is gone, and a later call tries again instead of hanging."""
+    monkeypatch.setattr(server_module.httpx, "get", lambda *a, **k: (_ for _ in ()).throw(httpx.ConnectError("no")))
+    spec = server_module.ServerSpec(resolve_model("smollm2-135m", tmp_path), 2, 2048, alias="local")
+    server = server_module.LocalLLMServer(spec, start_timeout_s=2)
+    outcome: list[BaseException | None] = []
+
+    def start() -> None:
+        try:
+            server.ensure_running()
+            outcome.append(None)
+        except RuntimeError as exc:
+            outcome.append(exc)
+
+    before = set(_children(os.getpid()))  # the module's own server may be running
+    worker = threading.Thread(target=start, daemon=True)
+    worker.start()
+    worker.join(timeout=45)
+    assert not worker.is_alive(), "ensure_running deadlocked"
+    assert isinstance(outcome[0], RuntimeError) and "did not become healthy" in str(outcome[0])
+    assert all(_gone(pid, 20) for pid in set(_children(os.getpid())) - before)
+    assert not server.running

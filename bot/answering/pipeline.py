@@ -227,7 +227,7 @@ class Answerer:
         question = self.check_question(question)
         timings: dict[str, float] = {}
         if reason := steering_reason(question):
-            return self._refusal(question, [], self._finish(timings, start), reason=reason)
+            return await asyncio.to_thread(self._refusal, question, [], self._finish(timings, start), reason=reason)
         query = await self.rewrite(history, question)
         timings["rewrite_s"] = time.perf_counter() - start
         # The user's own words are answered; a follow-up's standalone form rides along so the
@@ -238,10 +238,14 @@ class Answerer:
         hits = await asyncio.to_thread(self.library.search, query, None, article_ids, rerank=whole is None)
         timings["retrieve_s"] = time.perf_counter() - start - timings["rewrite_s"]
         if not hits:
-            notice = None if self.library.list_articles() else NO_ARTICLES
-            return self._refusal(question, hits, self._finish(timings, start), notice, "nothing to search")
+            notice = None if await asyncio.to_thread(self.library.list_articles) else NO_ARTICLES
+            return await asyncio.to_thread(
+                self._refusal, question, hits, self._finish(timings, start), notice, "nothing to search"
+            )
         if hits[0].similarity < self.config.min_similarity and hits[0].keyword_rank is None:
-            return self._refusal(question, hits, self._finish(timings, start), reason="no passage is close")
+            return await asyncio.to_thread(
+                self._refusal, question, hits, self._finish(timings, start), reason="no passage is close"
+            )
         context = whole if whole is not None else await asyncio.to_thread(self.retrieved_context, hits, asked)
         passages = [p.text for p in context.passages]
         seen = tuple((p.article_id, p.n) for p in context.passages)
@@ -262,12 +266,14 @@ class Answerer:
                     checked = f"the verification judged it unsupported (p(yes) = {verified:.2f})"
         except LLMError as exc:
             log.warning("LLM unavailable (%s); answering with quoted sentences", exc)
-            return self.quote_answer(question, hits, self._finish(timings, start))
+            return await asyncio.to_thread(self.quote_answer, question, hits, self._finish(timings, start))
         if isinstance(checked, str):
-            refusal = self._refusal(question, hits, self._finish(timings, start), reason=checked, draft=raw)
+            refusal = await asyncio.to_thread(
+                self._refusal, question, hits, self._finish(timings, start), reason=checked, draft=raw
+            )
             return dataclasses.replace(refusal, verified=verified, seen=seen)
         answer, evidence = checked
-        citation = self._citation(1, context.passages[evidence.passage], quote=evidence.text)
+        citation = await asyncio.to_thread(self._citation, 1, context.passages[evidence.passage], quote=evidence.text)
         text = _with_marker(answer, 1)
         if on_sentence is not None:
             result = on_sentence(text)
@@ -313,7 +319,7 @@ class Answerer:
         """Load the embedding model and send the whole-article prefix once, so the server caches
         it before the first real question."""
         await asyncio.to_thread(self.library.warm_up)
-        context = self.whole_article_context(article_ids, "warm-up")
+        context = await asyncio.to_thread(self.whole_article_context, article_ids, "warm-up")
         if context is None:
             return
         messages = answer_messages(

@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord.services import NO_MENTIONS, Services, actor_name
+from bot.discord.services import NO_MENTIONS, ScopeError, Services, actor_name, send_retrying
 from index.errors import DuplicateError, IngestError, NotFoundError
 from index.ingest import document_from_bytes, document_from_text, read_url
 from index.models import Article, Document
@@ -23,7 +23,7 @@ from index.models import Article, Document
 log = logging.getLogger(__name__)
 
 FILE_TYPES = (".txt", ".md", ".markdown", ".html", ".htm")
-USER_ERRORS = (IngestError, DuplicateError, NotFoundError, LookupError)
+USER_ERRORS = (IngestError, DuplicateError, NotFoundError, ScopeError)
 
 
 class NotModerator(app_commands.CheckFailure):
@@ -31,7 +31,7 @@ class NotModerator(app_commands.CheckFailure):
 
 
 def _describe(article: Article, global_ids: tuple[str, ...]) -> str:
-    scope = " (global)" if article.id in global_ids else ""
+    scope = " (global)" if article.guild_id is None and article.id in global_ids else ""
     link = f" <{article.source_url}>" if article.source_url else ""
     return f"`{article.id}` — {article.title} ({article.passage_count} passages){scope}{link}"
 
@@ -73,7 +73,7 @@ class ArticleCommands(
 
     async def _reply(self, interaction: discord.Interaction, text: str) -> None:
         if interaction.response.is_done():
-            await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+            await send_retrying(lambda: interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS))
         else:
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -81,8 +81,14 @@ class ArticleCommands(
         """An article this guild added (global ones are managed from the command line)."""
         article = self.services.library.get_article(article_id)
         if article.guild_id != interaction.guild_id:
-            raise LookupError(f"there is no article `{article_id}` added in this server")
+            raise ScopeError(f"there is no article `{article_id}` added in this server")
         return article
+
+    def _targets(self, interaction: discord.Interaction, article_id: str | None) -> list[Article]:
+        """The article `article_id` of this guild, or all of this guild's articles."""
+        if article_id:
+            return [self._own_article(interaction, article_id)]
+        return [a for a in self.services.library.list_articles() if a.guild_id == interaction.guild_id]
 
     async def _document(self, url: str | None, file: discord.Attachment | None, text: str | None) -> Document:
         given = [x for x in (url, file, text) if x]
@@ -152,7 +158,9 @@ class ArticleCommands(
     @app_commands.command(name="list", description="List the articles questions here are answered from")
     async def list_articles(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        articles = self.services.library.articles_for_guild(interaction.guild_id, self.services.discord.global_articles)
+        articles = await asyncio.to_thread(
+            self.services.library.articles_for_guild, interaction.guild_id, self.services.discord.global_articles
+        )
         default = self.services.library.channel_article(interaction.channel_id or 0)
         lines = [
             _describe(a, self.services.discord.global_articles)
@@ -169,11 +177,7 @@ class ArticleCommands(
     async def reindex(self, interaction: discord.Interaction, id: str | None = None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            targets = (
-                [self._own_article(interaction, id)]
-                if id
-                else [a for a in self.services.library.list_articles() if a.guild_id == interaction.guild_id]
-            )
+            targets = await asyncio.to_thread(self._targets, interaction, id)
             done = []
             for n, article in enumerate(targets, start=1):
                 await interaction.edit_original_response(content=f"Re-indexing {n}/{len(targets)}: `{article.id}`…")
@@ -201,7 +205,7 @@ class ArticleCommands(
     async def use(self, interaction: discord.Interaction, id: str) -> None:
         assert interaction.guild_id is not None and interaction.channel_id is not None
         try:
-            scope = self.services.scope_for(interaction.guild_id, None, id)
+            scope = await asyncio.to_thread(self.services.scope_for, interaction.guild_id, None, id)
             await asyncio.to_thread(
                 self.services.library.set_channel_article,
                 interaction.channel_id,

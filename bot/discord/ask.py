@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from collections import OrderedDict
+from collections.abc import Callable
 
 import discord
 from discord import app_commands
@@ -11,13 +14,15 @@ from discord.ext import commands
 
 from bot.answering.pipeline import Answer, QuestionError, Turn
 from bot.discord.format import format_answer, split_message
-from bot.discord.services import NO_MENTIONS, Services
+from bot.discord.services import NO_MENTIONS, ScopeError, Services, send_retrying
 
 log = logging.getLogger(__name__)
 
 THREAD_NAME_CHARS = 90
 MAX_TURNS_KEPT = 6
 SORRY = "Sorry, something went wrong while answering. Please try again in a moment."
+# Threads whose follow-ups are remembered (each keeps MAX_TURNS_KEPT short turns): bounded memory.
+MAX_CONVERSATIONS = 1000
 BUSY = "I'm answering other questions right now; please ask again in a minute."
 
 
@@ -25,19 +30,28 @@ class AskCog(commands.Cog):
     def __init__(self, bot: commands.Bot, services: Services):
         self.bot = bot
         self.services = services
-        self.conversations: dict[int, list[Turn]] = {}  # thread id → turns, for follow-ups
+        # thread id → turns, for follow-ups; the least recently used threads are forgotten first.
+        self.conversations: OrderedDict[int, list[Turn]] = OrderedDict()
+
+    def _remember(self, thread_id: int, turns: list[Turn]) -> None:
+        self.conversations[thread_id] = turns
+        self.conversations.move_to_end(thread_id)
+        while len(self.conversations) > MAX_CONVERSATIONS:
+            self.conversations.popitem(last=False)
 
     # -- shared gatekeeping --------------------------------------------------------------------
 
-    def _gatekeep(self, user_id: int, question: str, resolve_scope) -> tuple[list[str], str | None]:
+    async def _gatekeep(
+        self, user_id: int, question: str, resolve_scope: Callable[[], list[str]]
+    ) -> tuple[list[str], str | None]:
         """(scope, None) to go ahead, or ([], a message saying why not). The cooldown starts
         only for a question that will be answered."""
         try:
             self.services.answerer.check_question(question)
-            scope = resolve_scope()
+            scope = await asyncio.to_thread(resolve_scope)  # reads the store: off the event loop
         except QuestionError as exc:
             return [], f"Sorry, {exc}."
-        except LookupError as exc:
+        except ScopeError as exc:
             return [], str(exc).capitalize()
         wait = self.services.cooldown_remaining(user_id)
         if wait > 0:
@@ -69,7 +83,7 @@ class AskCog(commands.Cog):
     @app_commands.guild_only()
     async def ask(self, interaction: discord.Interaction, question: str, article: str | None = None) -> None:
         guild_id = interaction.guild_id or 0
-        scope, problem = self._gatekeep(
+        scope, problem = await self._gatekeep(
             interaction.user.id, question, lambda: self.services.scope_for(guild_id, interaction.channel_id, article)
         )
         if problem is not None:
@@ -83,7 +97,11 @@ class AskCog(commands.Cog):
         text, _ = await self._reply(question, scope, [])
         try:
             for chunk in split_message(text):
-                await interaction.followup.send(chunk, allowed_mentions=NO_MENTIONS, suppress_embeds=True)
+                await send_retrying(
+                    lambda chunk=chunk: interaction.followup.send(
+                        chunk, allowed_mentions=NO_MENTIONS, suppress_embeds=True
+                    )
+                )
         except discord.HTTPException as exc:
             log.warning("could not send the answer to interaction %s: %s", interaction.id, exc)
 
@@ -91,7 +109,9 @@ class AskCog(commands.Cog):
     async def _article_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         if interaction.guild is None:
             return []
-        articles = self.services.library.articles_for_guild(interaction.guild.id, self.services.discord.global_articles)
+        articles = await asyncio.to_thread(
+            self.services.library.articles_for_guild, interaction.guild.id, self.services.discord.global_articles
+        )
         current = current.lower()
         return [
             app_commands.Choice(name=f"{a.id} — {a.title}"[:100], value=a.id)
@@ -117,7 +137,7 @@ class AskCog(commands.Cog):
             return
         parent = channel.parent_id if isinstance(channel, discord.Thread) else channel.id
         guild_id = message.guild.id
-        scope, problem = self._gatekeep(
+        scope, problem = await self._gatekeep(
             message.author.id, question, lambda: self.services.scope_for(guild_id, parent, None)
         )
         try:
@@ -134,9 +154,11 @@ class AskCog(commands.Cog):
             async with target.typing():
                 text, answer = await self._reply(question, scope, history)
             if isinstance(target, discord.Thread) and answer is not None:
-                self.conversations[target.id] = (history + [Turn(question, answer.text)])[-MAX_TURNS_KEPT:]
+                self._remember(target.id, (history + [Turn(question, answer.text)])[-MAX_TURNS_KEPT:])
             for chunk in split_message(text):
-                await target.send(chunk, allowed_mentions=NO_MENTIONS, suppress_embeds=True)
+                await send_retrying(
+                    lambda chunk=chunk: target.send(chunk, allowed_mentions=NO_MENTIONS, suppress_embeds=True)
+                )
         except discord.Forbidden:
             log.warning("missing permissions to answer in channel %s of guild %s", channel.id, message.guild.id)
         except discord.HTTPException as exc:

@@ -6,7 +6,11 @@ client import this module and not each other.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import discord
 from discord.ext import commands
@@ -16,7 +20,51 @@ from bot.discord.config import DiscordConfig
 from index.ingest_config import IngestConfig
 from index.library import Library
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 NO_MENTIONS = discord.AllowedMentions.none()
+
+
+_SEND_ATTEMPTS = 4
+_MAX_RETRY_WAIT_S = 10.0
+
+
+async def send_retrying(send: Callable[[], Awaitable[T]]) -> T:
+    """`send()`, tried again after the wait Discord asks for when it answers 429: discord.py
+    retries rate limits itself, but gives one up (RateLimited, or a 429 HTTPException) when the
+    wait is long or the limit is global — and an answer must not be lost to that."""
+    for attempt in range(1, _SEND_ATTEMPTS + 1):
+        try:
+            return await send()
+        except discord.RateLimited as exc:
+            wait = exc.retry_after
+        except discord.HTTPException as exc:
+            if exc.status != 429:
+                raise
+            wait = _retry_after(exc)
+        if attempt == _SEND_ATTEMPTS:
+            break
+        log.warning("Discord rate limit (429); sending again in %.1f s", wait)
+        await asyncio.sleep(min(max(wait, 0.5), _MAX_RETRY_WAIT_S))
+    raise discord.HTTPException(_GaveUp(), f"still rate limited after {_SEND_ATTEMPTS} attempts")
+
+
+def _retry_after(exc: discord.HTTPException) -> float:
+    headers = getattr(exc.response, "headers", None) or {}
+    try:
+        return float(headers.get("Retry-After", 1.0))
+    except ValueError:
+        return 1.0
+
+
+class _GaveUp:
+    status = 429
+    reason = "Too Many Requests"
+
+
+class ScopeError(Exception):
+    """The article asked for is not one this server can use; the message says so to the user.
+    Not a LookupError: a KeyError or IndexError bug must surface as a bug, not as this message."""
 
 
 def user_cooldown(seconds: float) -> commands.CooldownMapping[int]:
@@ -64,18 +112,18 @@ class Services:
         return (bucket.update_rate_limit() or 0.0) if bucket is not None else 0.0
 
     def scope_for(self, guild_id: int, channel_id: int | None, article: str | None) -> list[str]:
-        """Article ids a question in this guild/channel may use; raises LookupError with a user message."""
+        """Article ids a question in this guild/channel may use; raises ScopeError with a user message."""
         visible = [a.id for a in self.library.articles_for_guild(guild_id, self.discord.global_articles)]
         if article:
             if article not in visible:
-                raise LookupError(f"there is no article `{article}` in this server; `/article list` shows them")
+                raise ScopeError(f"there is no article `{article}` in this server; `/article list` shows them")
             return [article]
         if channel_id is not None:
             default = self.library.channel_article(channel_id)
             if default in visible:
                 return [default]
         if not visible:
-            raise LookupError(
+            raise ScopeError(
                 "no articles have been added in this server yet; a moderator can add one with `/article add`"
             )
         return visible

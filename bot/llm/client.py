@@ -72,6 +72,8 @@ class LLMClient:
             if not key:
                 raise LLMError(f"set the API key in the environment variable {self.config.api_key_env}")
         if self._client is None or self._client_url != url:
+            if self._client is not None:
+                await self._client.close()  # the restarted server has a new port: free the old pool
             # openai retries connection errors, 408/409/429 and 5xx with exponential backoff.
             self._client = openai.AsyncOpenAI(
                 base_url=url,

@@ -89,20 +89,22 @@ class LocalLLMServer:
         ]
         log.info("starting the local LLM server on 127.0.0.1:%d with %s", self.port, self.spec.model_path.name)
         env = os.environ | {KEY_ENV: self.api_key}
+        # stdin is a pipe the child watches: when this process ends in any way (SIGKILL included)
+        # the pipe closes and the child exits, so no 1 GB server outlives the bot.
         self._process = subprocess.Popen(
-            command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            command, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         self._wait_healthy()
 
     def _wait_healthy(self) -> None:
+        """Called with the lock held; on failure the child is gone and the error says why."""
         deadline = time.monotonic() + self.start_timeout_s
-        assert self._process is not None
+        process = self._process
+        assert process is not None
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                err = self._process.stderr.read().decode(errors="replace")[-2000:] if self._process.stderr else ""
-                raise RuntimeError(
-                    f"the local LLM server exited during start-up (code {self._process.returncode}): {err}"
-                )
+            if process.poll() is not None:
+                err = process.stderr.read().decode(errors="replace")[-2000:] if process.stderr else ""
+                raise RuntimeError(f"the local LLM server exited during start-up (code {process.returncode}): {err}")
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=2).status_code == 200:
                     self._drain_stderr()
@@ -110,7 +112,8 @@ class LocalLLMServer:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        self.stop()
+        self._process = None
+        _terminate(process)
         raise RuntimeError(f"the local LLM server did not become healthy within {self.start_timeout_s:g} s")
 
     def _drain_stderr(self) -> None:
@@ -127,15 +130,8 @@ class LocalLLMServer:
     def stop(self) -> None:
         with self._lock:
             process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=_STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            log.warning("the local LLM server ignored SIGTERM for %g s; killing it", _STOP_GRACE_S)
-            process.kill()
-            process.wait()
+        if process is not None:
+            _terminate(process)
 
     def __enter__(self) -> LocalLLMServer:
         self.ensure_running()
@@ -143,6 +139,33 @@ class LocalLLMServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _terminate(process: subprocess.Popen) -> None:
+    """terminate → wait → kill; returns once the process is gone."""
+    if process.stdin is not None:
+        process.stdin.close()
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=_STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        log.warning("the local LLM server ignored SIGTERM for %g s; killing it", _STOP_GRACE_S)
+        process.kill()
+        process.wait()
+
+
+def _watch_parent() -> None:
+    """Exit at once when the parent's end of our stdin closes: the parent is gone (or stopping
+    us), and nobody is left to answer — even while the model is still loading."""
+
+    def watch() -> None:
+        while sys.stdin.buffer.read(1):
+            pass
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -163,6 +186,7 @@ def _serve(args: argparse.Namespace) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    _watch_parent()
     server = xlc.Server(params)  # returns once the model is loaded and HTTP is listening
     stop.wait()
     del server
