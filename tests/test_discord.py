@@ -316,3 +316,16 @@ async def test_a_rate_limited_thread_answer_is_sent_again(env, channel, alice, l
     await alice.send(channel, f"<@{me.id}> Which Kyiv neighbourhood was hit?")
     [thread] = channel.threads
     assert sum("Podil" in m.content and "[1]" in m.content for m in thread.history()) == 1
+
+
+async def test_a_title_is_shown_as_text_and_cannot_claim_a_global_id(env, guild, channel, mod, services):
+    """A moderator's title with markdown and a fake citation is escaped; `sample` taken by one
+    server's article (the global one was removed) is that server's own, never global."""
+    added = await mod.slash(channel, "article add", text=BUDGET.decode(), title="**Bold** [1] `x`", id="budget")
+    assert "\\*\\*Bold\\*\\* \\[1\\]" in added.response.content
+    services.library.remove("sample")
+    await mod.slash(channel, "article add", text="A different text about a town fair and its pies.", id="sample")
+    other = env.create_guild("Elsewhere")
+    bob = other.add_member(env.create_user("bob"))
+    refused = await bob.slash(other.create_text_channel("general"), "ask", question="What about the fair?")
+    assert refused.response.content.startswith("No articles have been added in this server")

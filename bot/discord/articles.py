@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord.format import escape_text
 from bot.discord.services import NO_MENTIONS, ScopeError, Services, actor_name, send_retrying
 from index.errors import DuplicateError, IngestError, NotFoundError
 from index.ingest import document_from_bytes, document_from_text, read_url
@@ -33,7 +34,7 @@ class NotModerator(app_commands.CheckFailure):
 def _describe(article: Article, global_ids: tuple[str, ...]) -> str:
     scope = " (global)" if article.guild_id is None and article.id in global_ids else ""
     link = f" <{article.source_url}>" if article.source_url else ""
-    return f"`{article.id}` — {article.title} ({article.passage_count} passages){scope}{link}"
+    return f"`{article.id}` — {escape_text(article.title)} ({article.passage_count} passages){scope}{link}"
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -153,7 +154,7 @@ class ArticleCommands(
         except USER_ERRORS as exc:
             await self._reply(interaction, f"Could not remove it: {exc}.")
             return
-        await self._reply(interaction, f"Removed `{article.id}` — {article.title}.")
+        await self._reply(interaction, f"Removed `{article.id}` — {escape_text(article.title)}.")
 
     @app_commands.command(name="list", description="List the articles questions here are answered from")
     async def list_articles(self, interaction: discord.Interaction) -> None:

@@ -14,7 +14,7 @@ _MD_MARKERS = ("```", "**", "__", "~~", "`", "*", "_")
 _ATOMIC = re.compile(r"\[\d+\]|<https?://[^>\s]+>|https?://\S+")
 
 
-def _escape(text: str) -> str:
+def escape_text(text: str) -> str:
     """Article text is shown as text: no markdown, no masked links, no mentions."""
     text = escape_mentions(escape_markdown(text, ignore_links=False))
     # [n] is ours: article text must not forge a citation marker (discord.py leaves brackets alone).
@@ -23,13 +23,13 @@ def _escape(text: str) -> str:
 
 def _source_line(c: Citation) -> str:
     link = f" <{c.source_url}>" if c.source_url else ""
-    return f"[{c.n}] **{_escape(c.article_title)}**, passage {c.passage}{link}\n> {_escape(excerpt(c.quote or c.text, 300))}"
+    return f"[{c.n}] **{escape_text(c.article_title)}**, passage {c.passage}{link}\n> {escape_text(excerpt(c.quote or c.text, 300))}"
 
 
 def format_answer(answer: Answer) -> str:
     parts = []
     if answer.notice:
-        parts.append(f"*{_escape(answer.notice)}*")
+        parts.append(f"*{escape_text(answer.notice)}*")
     parts.append(_escape_answer(answer.text))
     if answer.citations:
         parts.append("**Sources**\n" + "\n".join(_source_line(c) for c in answer.citations))
@@ -41,7 +41,7 @@ def format_answer(answer: Answer) -> str:
 def _escape_answer(text: str) -> str:
     """Escape the model's text but keep its [n] citation markers readable."""
     pieces = re.split(r"(\[\d+\])", text)
-    return "".join(p if re.fullmatch(r"\[\d+\]", p) else _escape(p) for p in pieces)
+    return "".join(p if re.fullmatch(r"\[\d+\]", p) else escape_text(p) for p in pieces)
 
 
 def _protected_ranges(text: str) -> list[tuple[int, int]]:
