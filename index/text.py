@@ -115,3 +115,8 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """`text` on one line, cut at a word boundary to at most `limit` characters."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
+
+
+def counted(n: int, noun: str) -> str:
+    """ "1 passage", "2 passages": a count with its noun in the right number."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

@@ -20,6 +20,7 @@ from bot.discord.services import NO_MENTIONS, ScopeError, Services, actor_name, 
 from index.errors import DuplicateError, IngestError, NotFoundError
 from index.ingest import document_from_bytes, document_from_text, read_url
 from index.models import Article, Document
+from index.text import counted
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class NotModerator(app_commands.CheckFailure):
 def _describe(article: Article, global_ids: tuple[str, ...]) -> str:
     scope = " (global)" if article.guild_id is None and article.id in global_ids else ""
     link = f" <{article.source_url}>" if article.source_url else ""
-    return f"`{article.id}` — {escape_text(article.title)} ({article.passage_count} passages){scope}{link}"
+    return f"`{article.id}` — {escape_text(article.title)} ({counted(article.passage_count, 'passage')}){scope}{link}"
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -147,7 +148,9 @@ class ArticleCommands(
         task.add_done_callback(self._warm_ups.discard)
 
     @app_commands.command(name="remove", description="Remove an article and its passages")
+    @app_commands.describe(id="the article's id (from /article list)")
     async def remove(self, interaction: discord.Interaction, id: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # a large index takes a while
         try:
             self._own_article(interaction, id)
             article = await asyncio.to_thread(self.services.library.remove, id, actor_name(interaction))
@@ -175,6 +178,7 @@ class ArticleCommands(
     @app_commands.command(
         name="reindex", description="Fetch and split an article again (all of this server's when no id)"
     )
+    @app_commands.describe(id="the article's id (from /article list); all of this server's when empty")
     async def reindex(self, interaction: discord.Interaction, id: str | None = None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
@@ -197,14 +201,17 @@ class ArticleCommands(
             return
         await self._reply(
             interaction,
-            f"Re-indexed {len(done)} article(s): " + ", ".join(f"`{a.id}` ({a.passage_count} passages)" for a in done)
+            f"Re-indexed {len(done)} article(s): "
+            + ", ".join(f"`{a.id}` ({counted(a.passage_count, 'passage')})" for a in done)
             if done
             else "This server has no articles of its own to re-index.",
         )
 
     @app_commands.command(name="use", description="Make an article this channel's default for /ask and mentions")
+    @app_commands.describe(id="the article's id (from /article list)")
     async def use(self, interaction: discord.Interaction, id: str) -> None:
         assert interaction.guild_id is not None and interaction.channel_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             scope = await asyncio.to_thread(self.services.scope_for, interaction.guild_id, None, id)
             await asyncio.to_thread(

@@ -25,6 +25,7 @@ from index.errors import DuplicateError, IngestError, NotFoundError
 from index.ingest import read_source
 from index.library import Library
 from index.models import Article, SearchHit
+from index.text import counted
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ USER_ERRORS = (IngestError, NotFoundError, DuplicateError, ConfigError, Question
 def _print_article(article: Article, verb: str = "") -> None:
     prefix = f"{verb} " if verb else ""
     source = f"  <{article.source_url}>" if article.source_url else ""
-    print(f"{prefix}{article.id}  {article.passage_count} passages  {article.title}{source}")
+    print(f"{prefix}{article.id}  {counted(article.passage_count, 'passage')}  {article.title}{source}")
 
 
 def _hit_json(hit: SearchHit) -> dict:
@@ -103,7 +104,7 @@ def cmd_index_remove(args: argparse.Namespace, config: Config, library: Library)
 
 def cmd_index_rebuild(args: argparse.Namespace, config: Config, library: Library) -> int:
     articles = library.rebuild(actor=args.actor, progress=sys.stderr.isatty())
-    print(f"rebuilt {len(articles)} articles, {sum(a.passage_count for a in articles)} passages")
+    print(f"rebuilt {len(articles)} articles, {counted(sum(a.passage_count for a in articles), 'passage')}")
     return 0
 
 
@@ -322,6 +323,13 @@ def _discord(config: Config, library: Library, token: str) -> int:
         print(
             f"articlebot: error: Discord rejected the token in {config.discord.token_env}; "
             "copy it again from the Developer Portal (Bot → Reset Token)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except discord.PrivilegedIntentsRequired:
+        print(
+            "articlebot: error: Discord refused the Message Content intent; switch it on in the Developer "
+            "Portal (Bot → Privileged Gateway Intents), or set discord.answer_mentions = false",
             file=sys.stderr,
         )
         return EXIT_USAGE
