@@ -23,6 +23,7 @@ from bot.llm.client import LLMClient
 from index.embed import Embedder
 from index.ingest import read_file
 from index.library import Library
+from index.rerank import CrossEncoderReranker
 
 QUESTIONS = [
     "How many people have fled Ukraine?",
@@ -54,6 +55,9 @@ class CountingLLM:
 
     async def complete(self, messages, max_tokens, *, options=None):
         return await self.inner.complete(messages, max_tokens, options=options)
+
+    async def prefill(self, messages):
+        return await self.inner.prefill(messages)
 
     async def yes_probability(self, messages):
         return await self.inner.yes_probability(messages)
@@ -100,7 +104,8 @@ def main() -> None:
     args = parser.parse_args()
     config = load_config(args.config)
     with tempfile.TemporaryDirectory() as tmp:
-        library = Library(Path(tmp), config.chunking, config.search, Embedder(config.embedding))
+        reranker = CrossEncoderReranker(threads=config.embedding.threads)
+        library = Library(Path(tmp), config.chunking, config.search, Embedder(config.embedding), reranker)
         library.add(read_file(config.path(config.store.sample_article), config.ingest), article_id="sample")
         llm = CountingLLM(LLMClient(config.llm, config.models_dir))
         start = time.perf_counter()

@@ -32,9 +32,6 @@ class ScriptedLLM(ChatModel):
     async def stream(
         self, messages: list[ChatMessage], max_tokens: int | None = None, *, options: dict[str, Any] | None = None
     ) -> AsyncIterator[str]:
-        if max_tokens == 1:  # a cache warm-up, not a question: it takes no scripted reply
-            self.warmups.append(messages)
-            return
         self.requests.append(messages)
         reply = self.replies.pop(0) if self.replies else ""
         if isinstance(reply, LLMError):
@@ -49,6 +46,10 @@ class ScriptedLLM(ChatModel):
         self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None
     ) -> str:
         return "".join([piece async for piece in self.stream(messages, max_tokens, options=options)])
+
+    async def prefill(self, messages: list[ChatMessage]) -> bool:
+        self.warmups.append(messages)
+        return True
 
     async def yes_probability(self, messages: list[ChatMessage]) -> float:
         self.verifications.append(messages)

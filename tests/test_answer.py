@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -26,8 +27,11 @@ def make(library, *replies, **config) -> tuple[Answerer, ScriptedLLM]:
     return Answerer(library, llm, AnswerConfig(**config)), llm
 
 
+PODIL_REPLY = "A building in the Podil neighborhood of Kyiv was hit."
+
+
 async def test_answer_cites_the_sentence_that_supports_it(indexed):
-    answerer, llm = make(indexed, "A building in the Podil neighborhood of Kyiv was hit.")
+    answerer, llm = make(indexed, PODIL_REPLY)
     shown: list[str] = []
     answer = await answerer.answer("Which Kyiv neighbourhood was hit?", on_sentence=shown.append)
     assert not answer.refused and answer.mode == "llm"
@@ -152,3 +156,35 @@ async def test_follow_up_is_rewritten_for_retrieval_only(indexed):
         "Question: How many were wounded there? (that is: How many people were wounded in the Podil shelling in Kyiv?)"
     ) in llm.requests[1][1].content
     assert answer.text == "19 were wounded in the shelling [1]." and answer.citations[0].passage == 8
+
+
+BUDGET = Document(
+    text="The city council approved a new budget for public libraries on Tuesday. The plan adds funding "
+    "for longer opening hours and two new branches in the eastern districts.",
+    title="Council funds libraries",
+)
+
+
+async def test_questions_over_many_articles_are_answered_from_one_warm_article(indexed, reranker):
+    indexed.reranker = reranker
+    indexed.add(BUDGET, article_id="budget")
+    answerer, llm = make(indexed, PODIL_REPLY, PODIL_REPLY)
+    await answerer.answer("Which Kyiv neighbourhood was hit?")
+    system = llm.requests[-1][0].content
+    assert "Podil" in system and "council" in system  # cold: both short articles, read together
+    await answerer.warm()
+    assert len(llm.warmups) == 2  # one prefix per article, each reusable by any scope
+    answer = await answerer.answer("Which Kyiv neighbourhood was hit?")
+    system = llm.requests[-1][0].content
+    assert "Podil" in system and "council" not in system  # routed to the warm article alone
+    assert not answer.refused and answer.citations[0].article_id == "sample"
+
+
+async def test_a_long_article_is_read_from_passages_until_its_warm_up_is_done(indexed):
+    answerer, llm = make(indexed, PODIL_REPLY, PODIL_REPLY, whole_article_max_tokens=200)
+    await answerer.answer("Which Kyiv neighbourhood was hit?")
+    assert len(re.findall(r"^\[\d+\] ", llm.requests[-1][0].content, re.M)) == 3  # the retrieved passages
+    await asyncio.gather(*answerer._warm_tasks)  # the warm-up it scheduled
+    assert len(llm.warmups) == 1
+    await answerer.answer("Which Kyiv neighbourhood was hit?")
+    assert len(re.findall(r"^\[\d+\] ", llm.requests[-1][0].content, re.M)) == 9  # now the whole article

@@ -19,6 +19,7 @@ from bot.answering.prompts import (
     ANSWER_SCHEMA,
     Templates,
     answer_messages,
+    article_system_message,
     estimate_tokens,
     fit_passages,
     rewrite_messages,
@@ -27,6 +28,7 @@ from bot.answering.prompts import (
 from bot.llm.protocol import ChatMessage, ChatModel, LLMError
 from index.library import Library
 from index.models import Passage, SearchHit
+from index.store import content_hash
 from index.text import content_tokens, split_sentences
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,11 @@ class Answerer:
         self.llm = llm
         self.config = config
         self.templates = templates or Templates.load()
+        # Prefixes the server has read (by content, so a re-indexed article is warmed again).
+        # llama.cpp keeps each one in its host-memory prompt cache (llm.cache_ram_mib).
+        self._warm_prefixes: set[str] = set()
+        self._warming: set[str] = set()
+        self._warm_tasks: set[asyncio.Task[None]] = set()
 
     # -- pieces -----------------------------------------------------------------------------
 
@@ -125,14 +132,50 @@ class Answerer:
             self.llm.context_tokens - self.llm.max_answer_tokens - _PROMPT_OVERHEAD_TOKENS - estimate_tokens(question)
         )
 
-    def whole_article_context(self, article_ids: Collection[str] | None, question: str) -> Context | None:
-        """The whole article(s) in scope when they fit: a prompt prefix the server can cache
-        across questions."""
+    def whole_article_context(
+        self, article_ids: Collection[str] | None, question: str, cached_only: bool = False
+    ) -> Context | None:
+        """The whole article(s) in scope as one prompt prefix the server can cache across
+        questions: when they fit the context window, and either the server has read this prefix
+        already or it is short enough to read for a live question (whole_article_max_tokens).
+        With `cached_only`, only a prefix the server has read."""
         whole = self.library.passages_of(article_ids)
-        whole_cost = sum(estimate_tokens(p.text) + 4 for p in whole)
-        if whole and whole_cost <= min(self._budget_tokens(question), self.config.whole_article_max_tokens):
-            return Context(whole, True, self._titles(whole))
-        return None
+        if not whole:
+            return None
+        cost = sum(estimate_tokens(p.text) + 4 for p in whole)
+        context = Context(whole, True, self._titles(whole))
+        if cost > self._budget_tokens(question):
+            return None
+        if self._prefix_key(context) in self._warm_prefixes:
+            return context
+        return None if cached_only or cost > self.config.whole_article_max_tokens else context
+
+    def _prefix_key(self, context: Context) -> str:
+        return content_hash(article_system_message(self.templates, [p.text for p in context.passages]).content)
+
+    def choose_context(
+        self, hits: list[SearchHit], article_ids: Collection[str] | None, question: str
+    ) -> tuple[Context, list[str]]:
+        """(the context to answer from, articles worth warming for next time). Cheapest first: a
+        prefix the server has read — the articles in scope together, or the one article retrieval
+        ranks first (a question over many articles is answered from one warm article) — then a
+        whole article short enough to read now, then the retrieved passages."""
+        together = self.whole_article_context(article_ids, question, cached_only=True)
+        if together is not None:
+            return together, []
+        top = hits[0].passage.article_id if hits else None
+        if top is not None and (routed := self.whole_article_context([top], question, cached_only=True)):
+            return routed, []
+        if (together := self.whole_article_context(article_ids, question)) is not None:
+            return together, []
+        warm = [top] if top is not None and self._long_article_context(top) is not None else []
+        return self.retrieved_context(hits, question), warm
+
+    def _needs_ranking(self, article_ids: Collection[str] | None, question: str) -> bool:
+        """Reranking orders passages and picks the article to route to; one article that goes
+        into the prompt whole needs neither."""
+        many = len(self.library.article_ids() if article_ids is None else article_ids) > 1
+        return many or self.whole_article_context(article_ids, question) is None
 
     def retrieved_context(self, hits: list[SearchHit], question: str) -> Context:
         """The retrieved passages, best first, as many as fit."""
@@ -233,9 +276,8 @@ class Answerer:
         # The user's own words are answered; a follow-up's standalone form rides along so the
         # model knows what "there" or "he" refers to.
         asked = question if query == question else f"{question} (that is: {query})"
-        whole = await asyncio.to_thread(self.whole_article_context, article_ids, asked)
-        # Reranking orders the passages the prompt will hold; a whole-article prompt holds them all.
-        hits = await asyncio.to_thread(self.library.search, query, None, article_ids, rerank=whole is None)
+        rerank = await asyncio.to_thread(self._needs_ranking, article_ids, asked)
+        hits = await asyncio.to_thread(self.library.search, query, None, article_ids, rerank=rerank)
         timings["retrieve_s"] = time.perf_counter() - start - timings["rewrite_s"]
         if not hits:
             notice = None if await asyncio.to_thread(self.library.list_articles) else NO_ARTICLES
@@ -246,13 +288,12 @@ class Answerer:
             return await asyncio.to_thread(
                 self._refusal, question, hits, self._finish(timings, start), reason="no passage is close"
             )
-        context = whole if whole is not None else await asyncio.to_thread(self.retrieved_context, hits, asked)
+        context, warm_later = await asyncio.to_thread(self.choose_context, hits, article_ids, asked)
+        self._warm_later(warm_later)
         passages = [p.text for p in context.passages]
         seen = tuple((p.article_id, p.n) for p in context.passages)
-        position = {(p.article_id, p.n): i for i, p in enumerate(context.passages, start=1)}
-        related = [position[key] for h in hits[:2] if (key := (h.passage.article_id, h.passage.n)) in position]
         try:
-            messages = answer_messages(self.templates, passages, asked, related)
+            messages = answer_messages(self.templates, passages, asked)
             raw = await self._generate(messages, timings, start)
             checked = check_reply(
                 asked, raw, passages, context.titles, self.config.subject_check, self.config.max_novel_words
@@ -316,19 +357,52 @@ class Answerer:
         return {k: round(v, 4) for k, v in timings.items()}
 
     async def warm(self, article_ids: Collection[str] | None = None) -> None:
-        """Load the embedding model and send the whole-article prefix once, so the server caches
-        it before the first real question."""
+        """Load the models, then have the server read each article's whole-article prefix (one
+        prefix per article, reused by every scope that routes to it), behind live questions."""
         await asyncio.to_thread(self.library.warm_up)
-        context = await asyncio.to_thread(self.whole_article_context, article_ids, "warm-up")
-        if context is None:
+        ids = sorted(article_ids) if article_ids is not None else sorted(self.library.article_ids())
+        for article_id in ids:
+            context = await asyncio.to_thread(self._long_article_context, article_id)
+            if context is not None:
+                await self._prefill(context)
+
+    def _long_article_context(self, article_id: str) -> Context | None:
+        """The whole article when it fits the context window, however long it is to read."""
+        whole = self.library.passages_of([article_id])
+        cost = sum(estimate_tokens(p.text) + 4 for p in whole)
+        fits = whole and cost <= self._budget_tokens("a question of average length")
+        return Context(whole, True, self._titles(whole)) if fits else None
+
+    async def _prefill(self, context: Context) -> None:
+        key = self._prefix_key(context)
+        if key in self._warm_prefixes:
             return
-        messages = answer_messages(
-            self.templates, [p.text for p in context.passages], "What is this article about?", [1]
-        )
+        messages = answer_messages(self.templates, [p.text for p in context.passages], "What is this about?")
+        began = time.perf_counter()
         try:
-            await self.llm.complete(messages, max_tokens=1)
+            while not await self.llm.prefill(messages):
+                log.info("a question interrupted a warm-up; it resumes when the model is free")
         except LLMError as exc:
             log.warning("warm-up failed: %s", exc)
+            return
+        self._warm_prefixes.add(key)
+        log.info("warmed %s in %.1f s", context.passages[0].article_id, time.perf_counter() - began)
+
+    def _warm_later(self, article_ids: list[str]) -> None:
+        """Warm these articles in the background (at most one warm-up task per article)."""
+        for article_id in article_ids:
+            if article_id in self._warming:
+                continue
+            self._warming.add(article_id)
+            task = asyncio.get_running_loop().create_task(self._warm_one(article_id))
+            self._warm_tasks.add(task)  # held so the running task is not garbage-collected
+            task.add_done_callback(self._warm_tasks.discard)
+
+    async def _warm_one(self, article_id: str) -> None:
+        try:
+            await self.warm([article_id])
+        finally:
+            self._warming.discard(article_id)
 
 
 def _with_marker(sentence: str, n: int) -> str:

@@ -20,6 +20,7 @@ import httpx
 import openai
 
 from bot.llm.config import LLMConfig
+from bot.llm.gate import BACKGROUND, QUESTION, PriorityGate
 from bot.llm.models import resolve_model
 from bot.llm.protocol import ChatMessage, LLMError
 from bot.llm.server import LocalLLMServer, ServerSpec
@@ -34,7 +35,7 @@ class LLMClient:
         self.server: LocalLLMServer | None = None
         self._client: openai.AsyncOpenAI | None = None
         self._client_url = ""
-        self._gate: asyncio.Semaphore | None = None
+        self._gate: PriorityGate | None = None
 
     @property
     def model_name(self) -> str:
@@ -54,7 +55,9 @@ class LLMClient:
             return
         if self.server is None:
             path = resolve_model(self.config.model, self.models_dir)
-            spec = ServerSpec(path, self.config.threads, self.config.context_tokens, alias=self.config.model)
+            spec = ServerSpec(
+                path, self.config.threads, self.config.context_tokens, self.config.model, self.config.batch_tokens
+            )
             self.server = LocalLLMServer(spec, self.config.start_timeout_s)
         self.server.ensure_running()
 
@@ -84,15 +87,15 @@ class LLMClient:
             self._client_url = url
         return self._client
 
-    def _semaphore(self) -> asyncio.Semaphore:
-        if self._gate is None:
-            self._gate = asyncio.Semaphore(self.config.max_concurrent)
+    def _the_gate(self) -> PriorityGate:
+        if self._gate is None:  # created inside the running event loop that will use it
+            self._gate = PriorityGate(self.config.max_concurrent)
         return self._gate
 
     @contextlib.asynccontextmanager
-    async def _request(self) -> AsyncIterator[openai.AsyncOpenAI]:
+    async def _request(self, priority: int = QUESTION) -> AsyncIterator[openai.AsyncOpenAI]:
         """The client, inside the concurrency gate; any failure in the block becomes an LLMError."""
-        async with self._semaphore():
+        async with self._the_gate().hold(priority):
             try:
                 yield await self._openai()
             except LLMError:
@@ -128,6 +131,22 @@ class LLMClient:
         self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None
     ) -> str:
         return "".join([piece async for piece in self.stream(messages, max_tokens=max_tokens, options=options)])
+
+    async def prefill(self, messages: list[ChatMessage]) -> bool:
+        """Have the server read `messages` (and cache them) in the background: True when done,
+        False when a question took the model over first (call again later to resume)."""
+        try:
+            async with self._request(BACKGROUND) as client:
+                await client.chat.completions.create(
+                    model=self.config.model, messages=[m.as_dict() for m in messages], max_tokens=1, temperature=0.0
+                )
+            return True
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and self._the_gate().preempted(task):
+                task.uncancel()
+                return False
+            raise
 
     async def yes_probability(self, messages: list[ChatMessage]) -> float:
         """P(yes) / (P(yes) + P(no)) for the first token of the reply, from the server's log

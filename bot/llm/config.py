@@ -15,7 +15,8 @@ class LLMConfig:
     model: str = "qwen2.5-coder-1.5b"
     api_key_env: str = "OPENAI_API_KEY"
     threads: int = 2
-    context_tokens: int = 4096
+    context_tokens: int = 12288
+    batch_tokens: int = 256
     max_answer_tokens: int = 150
     temperature: float = 0.0
     timeout_s: float = 60.0
@@ -33,6 +34,7 @@ class LLMConfig:
         require(bool(self.model), "llm.model", self.model, "a model name (or a .gguf path when base_url is local)")
         require(1 <= self.threads <= 64, "llm.threads", self.threads, "1 to 64")
         require(512 <= self.context_tokens <= 131072, "llm.context_tokens", self.context_tokens, "512 to 131072")
+        require(32 <= self.batch_tokens <= 8192, "llm.batch_tokens", self.batch_tokens, "32 to 8192")
         require(16 <= self.max_answer_tokens <= 4096, "llm.max_answer_tokens", self.max_answer_tokens, "16 to 4096")
         require(0.0 <= self.temperature <= 2.0, "llm.temperature", self.temperature, "0.0 to 2.0")
         require(self.timeout_s > 0, "llm.timeout_s", self.timeout_s, "a number > 0")

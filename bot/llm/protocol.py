@@ -44,6 +44,11 @@ class ChatModel(Protocol):
         self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None
     ) -> str: ...
 
+    async def prefill(self, messages: list[ChatMessage]) -> bool:
+        """Let the server read and cache `messages` in the background, behind any question: True
+        when done, False when a question interrupted it (call again to resume)."""
+        ...
+
     async def yes_probability(self, messages: list[ChatMessage]) -> float:
         """P(yes) / (P(yes) + P(no)) of the model's one-word reply to a yes/no question."""
         ...

@@ -41,6 +41,7 @@ class ServerSpec:
     threads: int
     context_tokens: int
     alias: str
+    batch_tokens: int = 2048
 
 
 class LocalLLMServer:
@@ -57,6 +58,10 @@ class LocalLLMServer:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
     @property
     def running(self) -> bool:
@@ -86,6 +91,8 @@ class LocalLLMServer:
             str(self.spec.context_tokens),
             "--alias",
             self.spec.alias,
+            "--batch",
+            str(self.spec.batch_tokens),
         ]
         log.info("starting the local LLM server on 127.0.0.1:%d with %s", self.port, self.spec.model_path.name)
         env = os.environ | {KEY_ENV: self.api_key}
@@ -180,6 +187,10 @@ def _serve(args: argparse.Namespace) -> None:
     params.cpuparams.n_threads = args.threads
     params.cpuparams_batch.n_threads = args.threads
     params.model_alias = {args.alias}
+    # Prompt tokens read per step: a request cancelled mid-prompt (a warm-up giving way to a
+    # question) stops at the end of the current step.
+    params.n_batch = args.batch
+    params.n_ubatch = min(args.batch, 512)
     key = os.environ.get(KEY_ENV)
     if key:
         params.api_keys = [key]
@@ -200,6 +211,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--ctx", type=int, default=4096)
     parser.add_argument("--alias", default="local")
+    parser.add_argument("--batch", type=int, default=2048)
     _serve(parser.parse_args())
 
 

@@ -1,0 +1,210 @@
+"""Many articles at once: first-token and total time when questions rotate over six articles of
+different lengths (the sample plus five from the public SQuAD 2.0 half, up to ~4,000 words),
+after their warm-ups; then a seventh article is added while questions keep arriving.
+
+Reports first-token and total p50/p95 per phase, the warm-up time of each article, the time
+from adding an article to its first fast (routed, whole-article) answer, and the peak RSS of
+this process and of the llama.cpp server.
+
+Run: .venv/bin/python bench/multi_article.py [--questions 60] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import print_table, summarize_ms, write_result
+from bot.answering.pipeline import Answerer
+from bot.config import load_config
+from bot.llm.client import LLMClient
+from index.embed import Embedder
+from index.ingest import read_file
+from index.library import Library
+from index.models import Document
+from index.rerank import CrossEncoderReranker
+
+SQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "squad2-dev-public"
+SEED = SQUAD.parent / "seed-article-dev"
+
+
+@dataclass(frozen=True)
+class Piece:
+    article_id: str
+    doc_id: str
+    paragraphs: int | None  # the first N paragraphs; None: the whole document
+
+
+ARTICLES = [
+    Piece("islamism-short", "Islamism", 4),
+    Piece("packet-switching-medium", "Packet_switching", 12),
+    Piece("oil-crisis", "1973_oil_crisis", None),
+    Piece("harvard", "Harvard_University", None),
+    Piece("normans", "Normans", None),
+]
+ADDED_LATER = Piece("scottish-parliament", "Scottish_Parliament", 10)
+
+
+def _load() -> tuple[dict[str, list[dict]], list[dict]]:
+    paragraphs: dict[str, list[dict]] = {}
+    for line in (SQUAD / "paragraphs.jsonl").read_text().splitlines():
+        p = json.loads(line)
+        paragraphs.setdefault(p["doc_id"], []).append(p)
+    questions = [json.loads(line) for line in (SQUAD / "questions.jsonl").read_text().splitlines()]
+    return paragraphs, questions
+
+
+def _document(piece: Piece, paragraphs: dict[str, list[dict]]) -> tuple[Document, set[str]]:
+    chosen = sorted(paragraphs[piece.doc_id], key=lambda p: p["para_index"])[: piece.paragraphs]
+    text = "\n\n".join(p["text"] for p in chosen)
+    return Document(text=text, title=piece.doc_id.replace("_", " ")), {p["pid"] for p in chosen}
+
+
+def _questions(piece: Piece, pids: set[str], questions: list[dict], n: int, rng: random.Random) -> list[dict]:
+    own = [q for q in questions if q["gold_pid"] in pids and not q["is_impossible"] and not q["flags"]]
+    return [{"question": q["question"], "article": piece.article_id} for q in rng.sample(own, min(n, len(own)))]
+
+
+def _rss_mb(pid: int) -> float | None:
+    """Peak resident memory of a process (VmHWM), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+async def _ask(answerer: Answerer, item: dict, scoped: bool, phase: str) -> dict:
+    scope = [item["article"]] if scoped else None
+    answer = await answerer.answer(item["question"], scope)
+    t = answer.timings
+    return {
+        "phase": phase,
+        "question": item["question"],
+        "article": item["article"],
+        "scoped": scoped,
+        "first_token_s": t.get("first_token_s"),
+        "total_s": t["total_s"],
+        "whole_article": bool(answer.seen) and len({a for a, _ in answer.seen}) == 1 and len(answer.seen) > 3,
+        "cited_article": answer.citations[0].article_id if answer.citations else None,
+        "refused": answer.refused,
+    }
+
+
+async def run(answerer: Answerer, library: Library, items: list[dict], later: tuple[Document, list[dict]]) -> dict:
+    warm: dict[str, float] = {}
+    for article_id in sorted(library.article_ids()):
+        began = time.perf_counter()
+        await answerer.warm([article_id])
+        warm[article_id] = round(time.perf_counter() - began, 1)
+    rows = [await _ask(answerer, item, i % 2 == 0, "rotating") for i, item in enumerate(items)]
+    # Phase 2: a new article arrives; questions on the others keep coming while it warms up.
+    document, its_questions = later
+    added_at = time.perf_counter()
+    library.add(document, article_id=ADDED_LATER.article_id)
+    answerer._warm_later([ADDED_LATER.article_id])  # what /article add does
+    first_fast_s = None
+    others = iter(items)
+    pending = list(its_questions)
+    while pending:
+        row = await _ask(answerer, next(others), False, "while warming")
+        rows.append(row)
+        if not answerer._warming:
+            item = pending.pop(0)
+            row = await _ask(answerer, item, False, "added article")
+            rows.append(row)
+            if row["whole_article"] and first_fast_s is None:
+                first_fast_s = round(time.perf_counter() - added_at, 1)
+    return {"warm_up_s": warm, "add_to_first_fast_answer_s": first_fast_s, "rows": rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    config = load_config(None)
+    rng = random.Random(args.seed)
+    paragraphs, questions = _load()
+    seed_questions = [json.loads(line) for line in (SEED / "questions.jsonl").read_text().splitlines()]
+    with tempfile.TemporaryDirectory() as tmp:
+        reranker = CrossEncoderReranker(threads=config.embedding.threads)
+        library = Library(Path(tmp), config.chunking, config.search, Embedder(config.embedding), reranker)
+        library.add(read_file(config.path(config.store.sample_article), config.ingest), article_id="sample")
+        per_article = args.questions // (len(ARTICLES) + 1) + 1
+        answerable = [q for q in seed_questions if not q.get("is_impossible")]
+        items = [{"question": q["question"], "article": "sample"} for q in rng.sample(answerable, per_article)]
+        sizes = {"sample": len(library.article_text("sample").split())}
+        for piece in ARTICLES:
+            document, pids = _document(piece, paragraphs)
+            library.add(document, article_id=piece.article_id)
+            sizes[piece.article_id] = len(document.text.split())
+            items += _questions(piece, pids, questions, per_article, rng)
+        rng.shuffle(items)
+        items = items[: args.questions]
+        later_document, later_pids = _document(ADDED_LATER, paragraphs)
+        later = (later_document, _questions(ADDED_LATER, later_pids, questions, 3, rng))
+        sizes[ADDED_LATER.article_id] = len(later_document.text.split())
+        llm = LLMClient(config.llm, config.models_dir)
+        llm.start()
+        try:
+            result = asyncio.run(run(Answerer(library, llm, config.answer), library, items, later))
+            server_pid = llm.server.pid if llm.server else None
+            server_rss = _rss_mb(server_pid) if server_pid else None
+        finally:
+            llm.stop()
+    rows = result.pop("rows")
+    phases = {}
+    for phase in ("rotating", "while warming", "added article"):
+        chosen = [r for r in rows if r["phase"] == phase]
+        phases[phase] = {
+            "questions": len(chosen),
+            "first_token": summarize_ms([r["first_token_s"] for r in chosen if r["first_token_s"] is not None]),
+            "total": summarize_ms([r["total_s"] for r in chosen]),
+            "whole_article_share": round(sum(r["whole_article"] for r in chosen) / max(1, len(chosen)), 3),
+            "refused_share": round(sum(r["refused"] for r in chosen) / max(1, len(chosen)), 3),
+        }
+    summary = {
+        "model": config.llm.model,
+        "context_tokens": config.llm.context_tokens,
+        "article_words": sizes,
+        **result,
+        "phases": phases,
+        "peak_rss_mb": {
+            "bot": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "llm_server": server_rss,
+        },
+    }
+    path = write_result("multi_article", {**summary, "questions": rows})
+    print_table(
+        ["phase", "questions", "first token p50 ms", "p95 ms", "total p50 ms", "p95 ms", "whole article"],
+        [
+            [
+                name,
+                p["questions"],
+                p["first_token"]["p50_ms"],
+                p["first_token"]["p95_ms"],
+                p["total"]["p50_ms"],
+                p["total"]["p95_ms"],
+                p["whole_article_share"],
+            ]
+            for name, p in phases.items()
+        ],
+    )
+    print(f"\nwarm-ups (s): {result['warm_up_s']}\nadd → first fast answer: {result['add_to_first_fast_answer_s']} s")
+    print(f"peak RSS: {summary['peak_rss_mb']}\nwritten to {path}")
+
+
+if __name__ == "__main__":
+    main()
