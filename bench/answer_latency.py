@@ -57,7 +57,7 @@ class CountingLLM:
         return await self.inner.complete(messages, max_tokens, options=options)
 
     async def prefill(self, messages):
-        return await self.inner.prefill(messages)
+        await self.inner.prefill(messages)
 
     async def yes_probability(self, messages):
         return await self.inner.yes_probability(messages)

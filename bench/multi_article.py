@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import random
 import resource
@@ -109,23 +110,24 @@ async def run(answerer: Answerer, library: Library, items: list[dict], later: tu
         await answerer.warm([article_id])
         warm[article_id] = round(time.perf_counter() - began, 1)
     rows = [await _ask(answerer, item, i % 2 == 0, "rotating") for i, item in enumerate(items)]
-    # Phase 2: a new article arrives; questions on the others keep coming while it warms up.
+    # Phase 2: a new article arrives; questions on the others keep coming while it warms up, and
+    # every third question (or any, once it is warm) is about the new article.
     document, its_questions = later
     added_at = time.perf_counter()
     library.add(document, article_id=ADDED_LATER.article_id)
     answerer._warm_later([ADDED_LATER.article_id])  # what /article add does
     first_fast_s = None
-    others = iter(items)
-    pending = list(its_questions)
-    while pending:
-        row = await _ask(answerer, next(others), False, "while warming")
-        rows.append(row)
-        if not answerer._warming:
-            item = pending.pop(0)
-            row = await _ask(answerer, item, False, "added article")
+    others = itertools.cycle(items)
+    for n in itertools.count(1):
+        rows.append(await _ask(answerer, next(others), False, "while warming"))
+        if n % 3 == 0 or not answerer._warming:
+            row = await _ask(answerer, its_questions[n % len(its_questions)], False, "added article")
             rows.append(row)
-            if row["whole_article"] and first_fast_s is None:
+            if row["whole_article"]:
                 first_fast_s = round(time.perf_counter() - added_at, 1)
+                break
+        if n >= 60:
+            break
     return {"warm_up_s": warm, "add_to_first_fast_answer_s": first_fast_s, "rows": rows}
 
 

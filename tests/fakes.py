@@ -47,9 +47,8 @@ class ScriptedLLM(ChatModel):
     ) -> str:
         return "".join([piece async for piece in self.stream(messages, max_tokens, options=options)])
 
-    async def prefill(self, messages: list[ChatMessage]) -> bool:
+    async def prefill(self, messages: list[ChatMessage]) -> None:
         self.warmups.append(messages)
-        return True
 
     async def yes_probability(self, messages: list[ChatMessage]) -> float:
         self.verifications.append(messages)

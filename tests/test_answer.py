@@ -173,7 +173,10 @@ async def test_questions_over_many_articles_are_answered_from_one_warm_article(i
     system = llm.requests[-1][0].content
     assert "Podil" in system and "council" in system  # cold: both short articles, read together
     await answerer.warm()
-    assert len(llm.warmups) == 2  # one prefix per article, each reusable by any scope
+    finals = [w[0].content for w in llm.warmups if w[0].content.rstrip().endswith("</article>")]
+    # One prefix per article (each reusable by any scope), read a few passages at a time.
+    assert sum("Podil" in f for f in finals) >= 1 and sum("council" in f for f in finals) >= 1
+    assert not any("Podil" in f and "council" in f for f in finals)
     answer = await answerer.answer("Which Kyiv neighbourhood was hit?")
     system = llm.requests[-1][0].content
     assert "Podil" in system and "council" not in system  # routed to the warm article alone
@@ -185,6 +188,7 @@ async def test_a_long_article_is_read_from_passages_until_its_warm_up_is_done(in
     await answerer.answer("Which Kyiv neighbourhood was hit?")
     assert len(re.findall(r"^\[\d+\] ", llm.requests[-1][0].content, re.M)) == 3  # the retrieved passages
     await asyncio.gather(*answerer._warm_tasks)  # the warm-up it scheduled
-    assert len(llm.warmups) == 1
+    steps = [len(re.findall(r"^\[\d+\] ", w[0].content, re.M)) for w in llm.warmups]
+    assert steps == sorted(steps) and steps[-1] == 9 and len(steps) > 1  # growing prefixes, whole at the end
     await answerer.answer("Which Kyiv neighbourhood was hit?")
     assert len(re.findall(r"^\[\d+\] ", llm.requests[-1][0].content, re.M)) == 9  # now the whole article

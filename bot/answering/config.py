@@ -13,6 +13,7 @@ class AnswerConfig:
     min_similarity: float = 0.15
     related_passages: int = 3
     whole_article_max_tokens: int = 3000
+    warm_up_step_tokens: int = 400
     subject_check: bool = True
     max_novel_words: int = 1
     min_evidence_score: float = -5.0
@@ -30,6 +31,9 @@ class AnswerConfig:
             "answer.whole_article_max_tokens",
             self.whole_article_max_tokens,
             ">= 0",
+        )
+        require(
+            50 <= self.warm_up_step_tokens <= 100_000, "answer.warm_up_step_tokens", self.warm_up_step_tokens, ">= 50"
         )
         require(0 <= self.max_novel_words <= 20, "answer.max_novel_words", self.max_novel_words, "0 to 20")
         require(

@@ -374,14 +374,17 @@ class Answerer:
         return Context(whole, True, self._titles(whole)) if fits else None
 
     async def _prefill(self, context: Context) -> None:
+        """Have the server read the context's prefix a few passages more at a time: each step is
+        a prefix of the next (llama.cpp resumes from its cache), and a question waits for one
+        step at most — `answer.warm_up_step_tokens`, a few seconds — never for a whole article."""
         key = self._prefix_key(context)
         if key in self._warm_prefixes:
             return
-        messages = answer_messages(self.templates, [p.text for p in context.passages], "What is this about?")
         began = time.perf_counter()
+        texts = [p.text for p in context.passages]
         try:
-            while not await self.llm.prefill(messages):
-                log.info("a question interrupted a warm-up; it resumes when the model is free")
+            for end in _steps([estimate_tokens(t) for t in texts], self.config.warm_up_step_tokens):
+                await self.llm.prefill(answer_messages(self.templates, texts[:end], "What is this about?"))
         except LLMError as exc:
             log.warning("warm-up failed: %s", exc)
             return
@@ -403,6 +406,20 @@ class Answerer:
             await self.warm([article_id])
         finally:
             self._warming.discard(article_id)
+
+
+def _steps(costs: list[int], step: int) -> list[int]:
+    """Passage counts at which a warm-up sends its growing prefix: each step adds about `step`
+    tokens (at least one passage), and the last one is the whole article."""
+    ends, since = [], 0
+    for i, cost in enumerate(costs, start=1):
+        since += cost
+        if since >= step:
+            ends.append(i)
+            since = 0
+    if not ends or ends[-1] != len(costs):
+        ends.append(len(costs))
+    return ends
 
 
 def _with_marker(sentence: str, n: int) -> str:

@@ -132,21 +132,12 @@ class LLMClient:
     ) -> str:
         return "".join([piece async for piece in self.stream(messages, max_tokens=max_tokens, options=options)])
 
-    async def prefill(self, messages: list[ChatMessage]) -> bool:
-        """Have the server read `messages` (and cache them) in the background: True when done,
-        False when a question took the model over first (call again later to resume)."""
-        try:
-            async with self._request(BACKGROUND) as client:
-                await client.chat.completions.create(
-                    model=self.config.model, messages=[m.as_dict() for m in messages], max_tokens=1, temperature=0.0
-                )
-            return True
-        except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if task is not None and self._the_gate().preempted(task):
-                task.uncancel()
-                return False
-            raise
+    async def prefill(self, messages: list[ChatMessage]) -> None:
+        """Have the server read `messages` (and cache them), after any waiting question."""
+        async with self._request(BACKGROUND) as client:
+            await client.chat.completions.create(
+                model=self.config.model, messages=[m.as_dict() for m in messages], max_tokens=1, temperature=0.0
+            )
 
     async def yes_probability(self, messages: list[ChatMessage]) -> float:
         """P(yes) / (P(yes) + P(no)) for the first token of the reply, from the server's log

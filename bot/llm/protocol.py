@@ -44,9 +44,8 @@ class ChatModel(Protocol):
         self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None
     ) -> str: ...
 
-    async def prefill(self, messages: list[ChatMessage]) -> bool:
-        """Let the server read and cache `messages` in the background, behind any question: True
-        when done, False when a question interrupted it (call again to resume)."""
+    async def prefill(self, messages: list[ChatMessage]) -> None:
+        """Let the server read and cache `messages` in the background, after any waiting question."""
         ...
 
     async def yes_probability(self, messages: list[ChatMessage]) -> float:

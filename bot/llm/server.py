@@ -187,8 +187,8 @@ def _serve(args: argparse.Namespace) -> None:
     params.cpuparams.n_threads = args.threads
     params.cpuparams_batch.n_threads = args.threads
     params.model_alias = {args.alias}
-    # Prompt tokens read per step: a request cancelled mid-prompt (a warm-up giving way to a
-    # question) stops at the end of the current step.
+    # Prompt tokens read per step: a request cancelled mid-prompt (its reader left) stops at the
+    # end of the current step.
     params.n_batch = args.batch
     params.n_ubatch = min(args.batch, 512)
     key = os.environ.get(KEY_ENV)
