@@ -37,17 +37,19 @@ from index.rerank import CrossEncoderReranker
 from index.text import content_tokens
 
 UNLIMITED = 10_000  # novel words allowed when the support check is off
+WORD_CHECKS, SHIPPED = "word-level checks", "+ relevance (shipped)"
+STEPS = ["model only", "+ answer type", "+ support", "+ support, negation", WORD_CHECKS, SHIPPED]
 
 
 def judge(
     step: str, question: str, raw: str, passages: list[str], titles: list[str], library: Library
 ) -> tuple[str, int | None] | None:
     """(answer, the cited passage) if the reply stands under the checks of `step`, else None."""
-    if step in ("shipped", "+ relevance"):
+    if step in (WORD_CHECKS, SHIPPED):
         checked = check_reply(question, raw, passages, titles)
         if isinstance(checked, str):
             return None
-        if step == "+ relevance":
+        if step == SHIPPED:
             scores = library.relevance(question, [checked[1].text])
             if scores is not None and scores[0] < load_config(None).answer.min_evidence_score:
                 return None
@@ -64,10 +66,6 @@ def judge(
     if step == "+ support, negation" and evidence is not None and adds_negation(answer, evidence.text):
         return None
     return answer, evidence.passage if evidence else None
-
-
-# "shipped" was the whole answer check before the cross-encoder; "+ relevance" is today's.
-STEPS = ["model only", "+ answer type", "+ support", "+ support, negation", "shipped", "+ relevance"]
 
 
 def score(rows: list[dict]) -> dict:
@@ -123,7 +121,7 @@ def main() -> None:
             }
             for r in verified
         ]
-        results["shipped + LLM verification (separate run)"] = score(rows)
+        results["checks + LLM verification (separate run)"] = score(rows)
     write_result(args.name, {"eval_dir": str(args.eval_dir), "dataset": str(args.dataset), "steps": results})
     print_table(
         ["checks", "right & cited", "answerable declined", "unanswerable declined", "invented"],
