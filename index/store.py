@@ -92,6 +92,10 @@ class NewArticle:
     guild_id: int | None
 
 
+# An article to write with its passages and the vectors not yet in the embedding cache.
+ArticleWrite = tuple[NewArticle, list[Passage], dict[str, np.ndarray]]
+
+
 @dataclass(frozen=True)
 class StoredPassages:
     """All passages in id order with their vectors: what a search index is built from."""
@@ -309,33 +313,26 @@ class Store:
         with self._writing() as db:
             if not replace:
                 self._check_new(db, article.id, article.text, article.guild_id)
-            self._put(db, article, passages, vectors, model, actor, action, replace)
+            self._put(db, (article, passages, vectors), model, actor, action, replace)
             self._bump(db)
 
     def replace_articles(
         self,
-        items: list[tuple[NewArticle, list[Passage], dict[str, np.ndarray]]],
+        items: list[ArticleWrite],
         model: str,
         actor: str,
         action: str,
     ) -> None:
         """Swap in new passages for several existing articles at once: all or none of them."""
         with self._writing() as db:
-            for article, passages, vectors in items:
-                self._put(db, article, passages, vectors, model, actor, action, replace=True)
+            for item in items:
+                self._put(db, item, model, actor, action, replace=True)
             self._bump(db)
 
     def _put(
-        self,
-        db: sqlite3.Connection,
-        article: NewArticle,
-        passages: list[Passage],
-        vectors: dict[str, np.ndarray],
-        model: str,
-        actor: str,
-        action: str,
-        replace: bool,
+        self, db: sqlite3.Connection, item: ArticleWrite, model: str, actor: str, action: str, replace: bool
     ) -> None:
+        article, passages, vectors = item
         if replace:
             db.execute("DELETE FROM passages WHERE article_id = ?", (article.id,))
         sql = (
