@@ -115,7 +115,7 @@ async def run(answerer: Answerer, library: Library, items: list[dict], later: tu
     document, its_questions = later
     added_at = time.perf_counter()
     library.add(document, article_id=ADDED_LATER.article_id)
-    answerer._warm_later([ADDED_LATER.article_id])  # what /article add does
+    answerer.warm_in_background([ADDED_LATER.article_id])  # what /article add does
     first_fast_s = None
     others = itertools.cycle(items)
     for n in itertools.count(1):

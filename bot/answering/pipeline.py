@@ -139,16 +139,22 @@ class Answerer:
         questions: when they fit the context window, and either the server has read this prefix
         already or it is short enough to read for a live question (whole_article_max_tokens).
         With `cached_only`, only a prefix the server has read."""
-        whole = self.library.passages_of(article_ids)
-        if not whole:
+        fitting = self._fitting_whole(article_ids, question)
+        if fitting is None:
             return None
-        cost = sum(estimate_tokens(p.text) + 4 for p in whole)
-        context = Context(whole, True, self._titles(whole))
-        if cost > self._budget_tokens(question):
-            return None
+        context, cost = fitting
         if self._prefix_key(context) in self._warm_prefixes:
             return context
         return None if cached_only or cost > self.config.whole_article_max_tokens else context
+
+    def _fitting_whole(self, article_ids: Collection[str] | None, question: str) -> tuple[Context, int] | None:
+        """(all passages in scope, their estimated tokens) when they fit the context window with
+        the question, however long they would take to read."""
+        whole = self.library.passages_of(article_ids)
+        cost = sum(estimate_tokens(p.text) + 4 for p in whole)
+        if not whole or cost > self._budget_tokens(question):
+            return None
+        return Context(whole, True, self._titles(whole)), cost
 
     def _prefix_key(self, context: Context) -> str:
         return content_hash(article_system_message(self.templates, [p.text for p in context.passages]).content)
@@ -168,7 +174,7 @@ class Answerer:
             return routed, []
         if (together := self.whole_article_context(article_ids, question)) is not None:
             return together, []
-        warm = [top] if top is not None and self._long_article_context(top) is not None else []
+        warm = [top] if top is not None and self._fitting_whole([top], question) is not None else []
         return self.retrieved_context(hits, question), warm
 
     def _needs_ranking(self, article_ids: Collection[str] | None, question: str) -> bool:
@@ -289,7 +295,7 @@ class Answerer:
                 self._refusal, question, hits, self._finish(timings, start), reason="no passage is close"
             )
         context, warm_later = await asyncio.to_thread(self.choose_context, hits, article_ids, asked)
-        self._warm_later(warm_later)
+        self.warm_in_background(warm_later)
         passages = [p.text for p in context.passages]
         seen = tuple((p.article_id, p.n) for p in context.passages)
         try:
@@ -362,16 +368,9 @@ class Answerer:
         await asyncio.to_thread(self.library.warm_up)
         ids = sorted(article_ids) if article_ids is not None else sorted(self.library.article_ids())
         for article_id in ids:
-            context = await asyncio.to_thread(self._long_article_context, article_id)
-            if context is not None:
-                await self._prefill(context)
-
-    def _long_article_context(self, article_id: str) -> Context | None:
-        """The whole article when it fits the context window, however long it is to read."""
-        whole = self.library.passages_of([article_id])
-        cost = sum(estimate_tokens(p.text) + 4 for p in whole)
-        fits = whole and cost <= self._budget_tokens("a question of average length")
-        return Context(whole, True, self._titles(whole)) if fits else None
+            fitting = await asyncio.to_thread(self._fitting_whole, [article_id], "a question of average length")
+            if fitting is not None:
+                await self._prefill(fitting[0])
 
     async def _prefill(self, context: Context) -> None:
         """Have the server read the context's prefix a few passages more at a time: each step is
@@ -391,8 +390,9 @@ class Answerer:
         self._warm_prefixes.add(key)
         log.info("warmed %s in %.1f s", context.passages[0].article_id, time.perf_counter() - began)
 
-    def _warm_later(self, article_ids: list[str]) -> None:
-        """Warm these articles in the background (at most one warm-up task per article)."""
+    def warm_in_background(self, article_ids: Collection[str]) -> None:
+        """Warm these articles in the background, behind questions (at most one warm-up task
+        per article); for a new or re-indexed article, and for routing misses."""
         for article_id in article_ids:
             if article_id in self._warming:
                 continue

@@ -45,7 +45,6 @@ class ArticleCommands(
 ):
     def __init__(self, services: Services):
         self.services = services
-        self._warm_ups: set[asyncio.Task[None]] = set()  # held so a running warm-up is not garbage-collected
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
@@ -143,9 +142,7 @@ class ArticleCommands(
             await self._reply(interaction, f"Could not add the article: {exc}. Nothing was changed.")
             return
         await self._reply(interaction, f"Added {_describe(article, self.services.discord.global_articles)}.")
-        task = asyncio.create_task(self.services.answerer.warm([article.id]))
-        self._warm_ups.add(task)
-        task.add_done_callback(self._warm_ups.discard)
+        self.services.answerer.warm_in_background([article.id])
 
     @app_commands.command(name="remove", description="Remove an article and its passages")
     @app_commands.describe(id="the article's id (from /article list)")
@@ -181,9 +178,9 @@ class ArticleCommands(
     @app_commands.describe(id="the article's id (from /article list); all of this server's when empty")
     async def reindex(self, interaction: discord.Interaction, id: str | None = None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        done: list[Article] = []
         try:
             targets = await asyncio.to_thread(self._targets, interaction, id)
-            done = []
             for n, article in enumerate(targets, start=1):
                 await interaction.edit_original_response(content=f"Re-indexing {n}/{len(targets)}: `{article.id}`…")
                 document = (
@@ -199,6 +196,8 @@ class ArticleCommands(
         except USER_ERRORS as exc:
             await self._reply(interaction, f"Could not re-index: {exc}. Articles not yet re-indexed are unchanged.")
             return
+        finally:
+            self.services.answerer.warm_in_background([a.id for a in done])  # new text, new prefix
         await self._reply(
             interaction,
             f"Re-indexed {len(done)} article(s): "
