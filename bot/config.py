@@ -71,7 +71,9 @@ def _type_name(tp: Any) -> str:
 def _coerce(key: str, value: Any, tp: Any) -> Any:
     origin = typing.get_origin(tp)
     if origin is tuple:
-        require(isinstance(value, list) and all(isinstance(v, str) for v in value), key, value, "a list of strings")
+        item = typing.get_args(tp)[0]  # tuple[X, ...]: every item an X
+        valid = isinstance(value, list) and all(isinstance(v, item) and not isinstance(v, bool) for v in value)
+        require(valid, key, value, {str: "a list of strings", int: "a list of integers"}[item])
         return tuple(value)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(tp) if a is not type(None)]

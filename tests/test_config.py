@@ -45,3 +45,14 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path):
 def test_missing_explicit_config_is_an_error(tmp_path: Path):
     with pytest.raises(ConfigError, match="existing TOML"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_shards_are_configured_and_checked(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("[discord]\nshard_count = 4\nshard_ids = [0, 1]\n")
+    loaded = load_config(config)
+    assert (loaded.discord.shard_count, loaded.discord.shard_ids) == (4, (0, 1))
+    for bad in ("shard_ids = [5]\nshard_count = 4", 'shard_ids = ["a"]\nshard_count = 2', "shard_ids = [0]"):
+        config.write_text(f"[discord]\n{bad}\n")
+        with pytest.raises(ConfigError, match="shard_ids"):
+            load_config(config)

@@ -40,7 +40,7 @@ def services(library, sample_text, llm):
         library,
         Answerer(library, llm, AnswerConfig()),
         IngestConfig(allowed_hosts=("127.0.0.1",)),
-        DiscordConfig(cooldown_s=30, moderator_role="Editors", max_pending_questions=2),
+        DiscordConfig(cooldown_s=30, moderator_role="Editors", max_pending_questions=2, shard_count=2),
     )
 
 

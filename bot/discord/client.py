@@ -33,7 +33,7 @@ class ArticleTree(app_commands.CommandTree):
         log.error("slash command failed", exc_info=error)
 
 
-class ArticleBot(commands.Bot):
+class ArticleBot(commands.AutoShardedBot):
     def __init__(self, services: Services):
         intents = discord.Intents.default()
         # Reading a mention's text needs the privileged Message Content intent; slash commands do not.
@@ -44,6 +44,10 @@ class ArticleBot(commands.Bot):
             allowed_mentions=NO_MENTIONS,
             help_command=None,
             tree_cls=ArticleTree,
+            # Discord requires shards past 2,500 servers; one process runs many. Several processes
+            # on one machine split them with discord.shard_ids (README: Discord, big communities).
+            shard_count=services.discord.shard_count or None,
+            shard_ids=list(services.discord.shard_ids) or None,
         )
         self.services = services
 

@@ -17,6 +17,8 @@ class DiscordConfig:
     max_attachment_bytes: int = 2_000_000
     answer_mentions: bool = True
     sync_guild_id: int = 0
+    shard_count: int = 0
+    shard_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         require(bool(self.token_env), "discord.token_env", self.token_env, "the name of an environment variable")
@@ -34,3 +36,12 @@ class DiscordConfig:
             "1 to 25000000",
         )
         require(self.sync_guild_id >= 0, "discord.sync_guild_id", self.sync_guild_id, "0 (global) or a guild id")
+        require(
+            0 <= self.shard_count <= 10_000, "discord.shard_count", self.shard_count, "0 (Discord decides) to 10000"
+        )
+        require(
+            not self.shard_ids or (self.shard_count > 0 and all(0 <= i < self.shard_count for i in self.shard_ids)),
+            "discord.shard_ids",
+            self.shard_ids,
+            "empty (all shards), or ids below discord.shard_count",
+        )
