@@ -42,16 +42,17 @@ STEPS = ["model only", "+ answer type", "+ support", "+ support, negation", WORD
 
 
 def judge(
-    step: str, question: str, raw: str, passages: list[str], titles: list[str], library: Library
+    step: str, question: str, raw: str, passages: list[str], titles: list[str], library: Library, min_score: float
 ) -> tuple[str, int | None] | None:
-    """(answer, the cited passage) if the reply stands under the checks of `step`, else None."""
+    """(answer, the cited passage) if the reply stands under the checks of `step`, else None;
+    `min_score` is the relevance threshold (answer.min_evidence_score)."""
     if step in (WORD_CHECKS, SHIPPED):
         checked = check_reply(question, raw, passages, titles)
         if isinstance(checked, str):
             return None
         if step == SHIPPED:
             scores = library.relevance(question, [checked[1].text])
-            if scores is not None and scores[0] < load_config(None).answer.min_evidence_score:
+            if scores is not None and scores[0] < min_score:
                 return None
         return checked[0], checked[1].passage
     answer = parse_model_answer(raw)
@@ -107,7 +108,9 @@ def main() -> None:
             verdict = None
             if record.get("draft"):  # else declined before the model: by the guard or retrieval
                 texts, names = [p.text for p in context], [titles[p.article_id] for p in context]
-                verdict = judge(step, q.question, record["draft"], texts, names, library)
+                verdict = judge(
+                    step, q.question, record["draft"], texts, names, library, config.answer.min_evidence_score
+                )
             rows.append(_row(q, verdict, context))
         results[step] = score(rows)
     if args.verified:
