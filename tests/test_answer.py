@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import re
 
 import pytest
 
 from bot.answering.config import AnswerConfig
-from bot.answering.pipeline import LLM_DOWN_NOTICE, NO_ARTICLES, REFUSAL, Answerer, QuestionError, Turn, _cuts
+from bot.answering.pipeline import LLM_DOWN_NOTICE, NO_ARTICLES, REFUSAL, Answerer, QuestionError, Turn
 from bot.llm.protocol import LLMError
 from index.clean import clean_text
 from index.models import Document
@@ -193,11 +192,3 @@ async def test_a_long_article_is_read_from_passages_until_its_warm_up_is_done(in
     assert steps == sorted(steps) and steps[-1] == 9 and len(steps) > 1  # growing prefixes, whole at the end
     await answerer.answer("Which Kyiv neighbourhood was hit?")
     assert len(re.findall(r"^\[\d+\] ", llm.requests[-1][0].content, re.M)) == 9  # now the whole article
-
-
-def test_warm_up_cuts_grow_by_about_a_step_and_end_with_the_whole_text():
-    text = "Rules.\n\n<article>\n" + "A sentence of some length here. " * 200 + "\n</article>"
-    cuts = _cuts(text, 500)
-    assert cuts == sorted(set(cuts)) and cuts[-1] == len(text) and len(cuts) > 5
-    assert all(0 < b - a <= 600 for a, b in itertools.pairwise(cuts))  # ~one step each
-    assert all(text[c - 1] in ".\n" for c in cuts[:-1])  # at a sentence or line end

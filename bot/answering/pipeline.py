@@ -17,7 +17,6 @@ from bot.answering.evidence import Evidence, check_reply
 from bot.answering.guard import steering_reason
 from bot.answering.prompts import (
     ANSWER_SCHEMA,
-    CHARS_PER_TOKEN,
     Templates,
     answer_messages,
     article_system_message,
@@ -374,19 +373,17 @@ class Answerer:
                 await self._prefill(fitting[0])
 
     async def _prefill(self, context: Context) -> None:
-        """Have the server read the context's prefix a few sentences more at a time: each step
-        sends a longer cut of the same system message (llama.cpp resumes from the cached part),
-        so a question waits for one step at most — `answer.warm_up_step_tokens`, about 2 s —
-        never for a whole article."""
+        """Have the server read the context's prefix a few passages more at a time: each step is
+        a prefix of the next (llama.cpp resumes from its cache), and a question waits for one
+        step at most — `answer.warm_up_step_tokens`, a few seconds — never for a whole article."""
         key = self._prefix_key(context)
         if key in self._warm_prefixes:
             return
         began = time.perf_counter()
-        system = article_system_message(self.templates, [p.text for p in context.passages])
-        user = ChatMessage("user", self.templates.question.format(question="What is this about?"))
+        texts = [p.text for p in context.passages]
         try:
-            for cut in _cuts(system.content, int(self.config.warm_up_step_tokens * CHARS_PER_TOKEN)):
-                await self.llm.prefill([ChatMessage("system", system.content[:cut]), user])
+            for end in _steps([estimate_tokens(t) for t in texts], self.config.warm_up_step_tokens):
+                await self.llm.prefill(answer_messages(self.templates, texts[:end], "What is this about?"))
         except LLMError as exc:
             log.warning("warm-up failed: %s", exc)
             return
@@ -411,20 +408,18 @@ class Answerer:
             self._warming.discard(article_id)
 
 
-def _cuts(text: str, step_chars: int) -> list[int]:
-    """Where a warm-up cuts `text` into growing prefixes: after the first sentence end (or line
-    end) past each `step_chars`, and at the end."""
-    cuts, at = [], step_chars
-    while at < len(text):
-        found = [i for i in (text.find(". ", at), text.find("\n", at)) if i >= 0]
-        if not found:
-            break
-        cut = min(found) + 1
-        cuts.append(cut)
-        at = cut + step_chars
-    if not cuts or cuts[-1] != len(text):
-        cuts.append(len(text))
-    return cuts
+def _steps(costs: list[int], step: int) -> list[int]:
+    """Passage counts at which a warm-up sends its growing prefix: each step adds about `step`
+    tokens (at least one passage), and the last one is the whole article."""
+    ends, since = [], 0
+    for i, cost in enumerate(costs, start=1):
+        since += cost
+        if since >= step:
+            ends.append(i)
+            since = 0
+    if not ends or ends[-1] != len(costs):
+        ends.append(len(costs))
+    return ends
 
 
 def _with_marker(sentence: str, n: int) -> str:
