@@ -87,7 +87,6 @@ OnSentence = Callable[[str], Awaitable[None] | None]
 @dataclass(frozen=True)
 class Context:
     passages: list[Passage]
-    whole_article: bool
     titles: list[str]  # the title of each passage's article
 
 
@@ -154,7 +153,7 @@ class Answerer:
         cost = sum(estimate_tokens(p.text) + 4 for p in whole)
         if not whole or cost > self._budget_tokens(question):
             return None
-        return Context(whole, True, self._titles(whole)), cost
+        return Context(whole, self._titles(whole)), cost
 
     def _prefix_key(self, context: Context) -> str:
         return content_hash(article_system_message(self.templates, [p.text for p in context.passages]).content)
@@ -180,14 +179,14 @@ class Answerer:
     def _needs_ranking(self, article_ids: Collection[str] | None, question: str) -> bool:
         """Reranking orders passages and picks the article to route to; one article that goes
         into the prompt whole needs neither."""
-        many = len(self.library.article_ids() if article_ids is None else article_ids) > 1
+        many = len(self.library.titles() if article_ids is None else article_ids) > 1  # snapshot: no DB read
         return many or self.whole_article_context(article_ids, question) is None
 
     def retrieved_context(self, hits: list[SearchHit], question: str) -> Context:
         """The retrieved passages, best first, as many as fit."""
         texts = fit_passages([h.passage.text for h in hits], self._budget_tokens(question))
         chosen = [h.passage for h in hits[: len(texts)]]
-        return Context(chosen, False, self._titles(chosen))
+        return Context(chosen, self._titles(chosen))
 
     def _titles(self, passages: list[Passage]) -> list[str]:
         titles = self.library.titles()

@@ -33,7 +33,7 @@ async def send_retrying(send: Callable[[], Awaitable[T]]) -> T:
     """`send()`, tried again after the wait Discord asks for when it answers 429: discord.py
     retries rate limits itself, but gives one up (RateLimited, or a 429 HTTPException) when the
     wait is long or the limit is global — and an answer must not be lost to that."""
-    for attempt in range(1, _SEND_ATTEMPTS + 1):
+    for _ in range(_SEND_ATTEMPTS - 1):
         try:
             return await send()
         except discord.RateLimited as exc:
@@ -42,11 +42,9 @@ async def send_retrying(send: Callable[[], Awaitable[T]]) -> T:
             if exc.status != 429:
                 raise
             wait = _retry_after(exc)
-        if attempt == _SEND_ATTEMPTS:
-            break
         log.warning("Discord rate limit (429); sending again in %.1f s", wait)
         await asyncio.sleep(min(max(wait, 0.5), _MAX_RETRY_WAIT_S))
-    raise discord.HTTPException(_GaveUp(), f"still rate limited after {_SEND_ATTEMPTS} attempts")
+    return await send()  # the last attempt: its error, if any, is the caller's
 
 
 def _retry_after(exc: discord.HTTPException) -> float:
@@ -55,11 +53,6 @@ def _retry_after(exc: discord.HTTPException) -> float:
         return float(headers.get("Retry-After", 1.0))
     except ValueError:
         return 1.0
-
-
-class _GaveUp:
-    status = 429
-    reason = "Too Many Requests"
 
 
 class ScopeError(Exception):
