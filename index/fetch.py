@@ -149,7 +149,8 @@ class _Body:
         return b"".join(self.chunks)
 
 
-def _read(response: httpx.Response, limit: int, deadline: float, url: str, config: IngestConfig) -> bytes:
+def _read(response: httpx.Response, deadline: float, url: str, config: IngestConfig) -> bytes:
+    limit = config.max_bytes
     declared = response.headers.get("content-length")
     encoding = response.headers.get("content-encoding", "")
     if declared and declared.isdigit() and int(declared) > limit and not encoding:
@@ -160,14 +161,6 @@ def _read(response: httpx.Response, limit: int, deadline: float, url: str, confi
         if time.monotonic() > deadline:
             raise IngestError(f"{url} took longer than {config.fetch_deadline_s:g} s (ingest.fetch_deadline_s)")
     return body.bytes()
-
-
-def _charset(content_type: str) -> str | None:
-    for param in content_type.split(";")[1:]:
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset" and value.strip().strip("\"'"):
-            return value.strip().strip("\"'")
-    return None
 
 
 def fetch_url(url: str, config: IngestConfig) -> Download:
@@ -189,15 +182,14 @@ def fetch_url(url: str, config: IngestConfig) -> Download:
                         continue
                     if response.status_code >= 400:
                         raise IngestError(f"{url} answered HTTP {response.status_code}; nothing was added")
-                    declared_type = response.headers.get("content-type", "")
-                    content_type = declared_type.split(";")[0].strip().lower()
+                    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
                     if content_type not in ACCEPTED_TYPES:
                         raise IngestError(
                             f"{url} is {content_type or 'of no declared type'}; only HTML, plain text "
                             "and Markdown pages can be added"
                         )
-                    body = _read(response, config.max_bytes, deadline, url, config)
-                    return Download(url, content_type, body, _charset(declared_type))
+                    body = _read(response, deadline, url, config)
+                    return Download(url, content_type, body, response.charset_encoding)
             except httpx.TimeoutException:
                 raise IngestError(f"{url} did not answer within {config.url_timeout_s:g} s") from None
             except httpx.HTTPError as exc:
