@@ -28,6 +28,7 @@ from bot.answering.evidence import (
     not_an_answer,
     parse_model_answer,
 )
+from bot.answering.pipeline import article_headers
 from bot.config import load_config
 from bot.evaluation.evaluate import load_dataset
 from bot.evaluation.squad import contains_answer
@@ -37,20 +38,31 @@ from index.rerank import CrossEncoderReranker
 from index.text import content_tokens
 
 UNLIMITED = 10_000  # novel words allowed when the support check is off
-WORD_CHECKS, SHIPPED = "word-level checks", "+ relevance (shipped)"
-STEPS = ["model only", "+ answer type", "+ support", "+ support, negation", WORD_CHECKS, SHIPPED]
+WORD_CHECKS, TITLE_ONLY, SHIPPED = (
+    "word-level checks",
+    "+ relevance, names from the title only",
+    "+ relevance, topic names (shipped)",
+)
+STEPS = ["model only", "+ answer type", "+ support", "+ support, negation", WORD_CHECKS, TITLE_ONLY, SHIPPED]
 
 
 def judge(
-    step: str, question: str, raw: str, passages: list[str], titles: list[str], library: Library, min_score: float
+    step: str,
+    question: str,
+    raw: str,
+    passages: list[str],
+    headers: tuple[list[str], list[str]],
+    library: Library,
+    min_score: float,
 ) -> tuple[str, int | None] | None:
     """(answer, the cited passage) if the reply stands under the checks of `step`, else None;
-    `min_score` is the relevance threshold (answer.min_evidence_score)."""
-    if step in (WORD_CHECKS, SHIPPED):
-        checked = check_reply(question, raw, passages, titles)
+    `headers` are (the titles, the article headers) of the passages' articles and `min_score` the
+    relevance threshold (answer.min_evidence_score)."""
+    if step in (WORD_CHECKS, TITLE_ONLY, SHIPPED):
+        checked = check_reply(question, raw, passages, headers[1] if step == SHIPPED else headers[0])
         if isinstance(checked, str):
             return None
-        if step == SHIPPED:
+        if step != WORD_CHECKS:
             scores = library.relevance(question, [checked[1].text])
             if scores is not None and scores[0] < min_score:
                 return None
@@ -107,9 +119,10 @@ def main() -> None:
             context = [passages[(article, n)] for article, n in record.get("seen") or []]
             verdict = None
             if record.get("draft"):  # else declined before the model: by the guard or retrieval
-                texts, names = [p.text for p in context], [titles[p.article_id] for p in context]
+                texts = [p.text for p in context]
+                headers = ([titles[p.article_id] for p in context], article_headers(library, context))
                 verdict = judge(
-                    step, q.question, record["draft"], texts, names, library, config.answer.min_evidence_score
+                    step, q.question, record["draft"], texts, headers, library, config.answer.min_evidence_score
                 )
             rows.append(_row(q, verdict, context))
         results[step] = score(rows)

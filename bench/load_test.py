@@ -23,6 +23,7 @@ from bot.answering.pipeline import Answerer
 from bot.config import load_config
 from bot.discord.client import ArticleBot
 from bot.discord.services import Services
+from bot.feedback.store import FeedbackStore
 from bot.llm.client import LLMClient
 from index.embed import Embedder
 from index.ingest import read_file
@@ -135,7 +136,9 @@ def main() -> None:
         answerer = Answerer(library, llm, config.answer)
         asyncio.run(answerer.warm(["sample"]))
         rows = [asyncio.run(run_core(answerer, args.seconds, args.concurrency))]
-        services = Services(library, answerer, config.ingest, config.discord)
+        services = Services(
+            library, answerer, config.ingest, config.discord, FeedbackStore(Path(tmp) / "feedback.sqlite3")
+        )
         rows.append(asyncio.run(run_discord(services, args.seconds, args.concurrency)))
         if args.llm:
             llm.stop()

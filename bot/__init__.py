@@ -7,6 +7,8 @@ Sub-packages, one side each (arrows are the only imports allowed):
   packaged model files. Imports nothing else of the project.
 - `discord/` — the Discord front end (discord.py): client, /ask and mentions, moderator
   commands, message formatting. Imports `answering`, `index`.
+- `feedback/` — readers' 👍 / 👎 on answers: stored, summarised per article, exported as eval
+  cases. Imports `answering` (the Answer type), `index`.
 - `terminal/` — the `articlebot` command line and its plain-text rendering.
 - `evaluation/` — `articlebot eval`: benchmark loading, metrics, latency summaries.
 Top-level modules: `config` (the one validated Config), `runtime` (wiring objects from it).

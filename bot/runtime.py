@@ -6,6 +6,7 @@ import logging
 
 from bot.answering.pipeline import Answerer
 from bot.config import Config
+from bot.feedback.store import FeedbackStore
 from bot.llm.client import LLMClient
 from index.embed import Embedder
 from index.errors import DuplicateError
@@ -26,6 +27,11 @@ def open_library(config: Config) -> Library:
 
 def open_answerer(config: Config, library: Library) -> Answerer:
     return Answerer(library, LLMClient(config.llm, config.models_dir), config.answer)
+
+
+def open_feedback(config: Config) -> FeedbackStore:
+    """Readers' votes, in their own SQLite file next to the index (a rebuild never touches them)."""
+    return FeedbackStore(config.data_dir / "feedback.sqlite3")
 
 
 def ensure_sample_article(library: Library, config: Config) -> Article | None:

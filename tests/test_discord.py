@@ -15,6 +15,7 @@ from bot.discord.ask import BUSY
 from bot.discord.client import ArticleBot
 from bot.discord.config import DiscordConfig
 from bot.discord.services import Services
+from bot.feedback.store import FeedbackStore
 from index.clean import clean_text
 from index.ingest_config import IngestConfig
 from index.models import Document
@@ -34,13 +35,14 @@ def llm():
 
 
 @pytest.fixture
-def services(library, sample_text, llm):
+def services(library, sample_text, llm, tmp_path):
     library.add(Document(text=clean_text(sample_text)), article_id="sample", title="Putin rally")
     return Services(
         library,
         Answerer(library, llm, AnswerConfig()),
         IngestConfig(allowed_hosts=("127.0.0.1",)),
         DiscordConfig(cooldown_s=30, moderator_role="Editors", max_pending_questions=2, shard_count=2),
+        FeedbackStore(tmp_path / "feedback.sqlite3"),
     )
 
 
@@ -329,3 +331,40 @@ async def test_a_title_is_shown_as_text_and_cannot_claim_a_global_id(env, guild,
     bob = other.add_member(env.create_user("bob"))
     refused = await bob.slash(other.create_text_channel("general"), "ask", question="What about the fair?")
     assert refused.response.content.startswith("No articles have been added in this server")
+
+
+def vote_buttons(message) -> dict[str, str]:
+    """emoji → custom id of the buttons under a message (SimCord's raw payload or a discord.Message)."""
+    if isinstance(message, discord.Message):
+        return {b.emoji.name: b.custom_id for row in message.components for b in row.children if b.emoji}
+    return {b["emoji"]["name"]: b["custom_id"] for row in message.components for b in row["components"]}
+
+
+async def test_votes_are_recorded_changeable_and_survive_a_restart(env, channel, alice, mod, llm, services):
+    llm.replies.append(PODIL)
+    message = (await alice.slash(channel, "ask", question="Which Kyiv neighbourhood was hit?")).response
+    buttons = vote_buttons(message)
+    assert set(buttons) == {"👍", "👎"}
+    thanks = await alice.click(message, custom_id=buttons["👍"])
+    assert thanks.ephemeral and "recorded" in thanks.response.content
+    # A new bot process: no view kept in memory, the buttons still work (and the vote changes).
+    await env.restart_bot(ArticleBot(services))
+    changed = await alice.click(message, custom_id=buttons["👎"])
+    assert changed.ephemeral and "👎 is recorded" in changed.response.content
+    await mod.click(message, custom_id=buttons["👎"])
+    [shown] = services.feedback.answers()
+    assert (shown.up, shown.down) == (0, 2) and shown.question == "Which Kyiv neighbourhood was hit?"
+    assert shown.citations[0].article_id == "sample" and "Podil" in shown.citations[0].quote
+    assert shown.guild_id == channel.guild.id
+    listing = (await mod.slash(channel, "article list")).response.content
+    assert "`sample`" in listing and "👍 0 👎 2" in listing
+
+
+async def test_a_thread_answer_carries_vote_buttons_and_a_busy_reply_none(env, channel, alice, llm):
+    llm.replies.append(PODIL)
+    await alice.send(channel, f"<@{env.bot.user.id}> Which Kyiv neighbourhood was hit?")
+    [thread] = channel.threads
+    answer = [m for m in thread.history() if "Podil" in m.content][-1]
+    assert set(vote_buttons(answer)) == {"👍", "👎"}
+    again = await alice.slash(channel, "ask", question="And when?")  # refused by the cooldown
+    assert again.response.components == []

@@ -25,9 +25,10 @@ ALLOWED = {
     "bot.llm": {"bot.llm", "index"},
     "bot.answering": {"bot.answering", "bot.llm.protocol", "index"},
     "bot.evaluation": {"bot.evaluation", "bot.answering", "bot.llm", "index"},
-    "bot.discord": {"bot.discord", "bot.answering", "bot.llm", "index"},
+    "bot.feedback": {"bot.feedback", "bot.answering", "index"},
+    "bot.discord": {"bot.discord", "bot.answering", "bot.feedback", "bot.llm", "index"},
 }
-CORE = ("index", "bot.answering", "bot.llm", "bot.evaluation")
+CORE = ("index", "bot.answering", "bot.llm", "bot.evaluation", "bot.feedback")
 
 
 def _modules() -> dict[str, set[str]]:

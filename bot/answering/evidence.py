@@ -12,8 +12,9 @@ Pure functions over strings. An answer stands only when:
    number the model chose;
 3. the evidence is about what was asked (`off_topic`): it shares a word with the question,
    carries the thing a "how many" question counts, at least half of the question's names and
-   numbers occur in it (or the sentence before it, or the title), and a negated question is not
-   answered by an affirmative sentence;
+   numbers occur in it (or the sentence before it, or the article's header: its title and the
+   names most of its passages use), and a negated question is not answered by an affirmative
+   sentence;
 4. the answer does not negate what the evidence affirms (`adds_negation`).
 `check_reply` runs them in that order on the model's raw reply. Each check returns the reason
 it failed, or None, so the eval can count why answers were declined.
@@ -23,11 +24,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from index.models import Span
 from index.text import NUMBER, TOKEN, content_tokens, key_tokens, normalise, split_sentences
 
+# Passages an article needs before a name most of them use counts as its topic (article_header).
+_TOPIC_MIN_PASSAGES = 4
 # Evidence is a run of at most this many sentences (an answer quoting a speech of short ones).
 _MAX_WINDOW = 3
 _NUMBER_WORDS = {
@@ -78,12 +82,12 @@ def check_reply(
     question: str,
     raw: str,
     passages: list[str],
-    titles: list[str],
+    headers: list[str],
     subject_check: bool = True,
     max_novel_words: int = 1,
 ) -> tuple[str, Evidence] | str:
     """(answer, its evidence) when the model's reply passes every check, else why it does not.
-    `titles[i]` is the title of the article `passages[i]` comes from."""
+    `headers[i]` is the `article_header` of the article `passages[i]` comes from."""
     answer = parse_model_answer(raw)
     if answer is None:
         return "the model's reply is not the expected JSON"
@@ -94,7 +98,7 @@ def check_reply(
     evidence = attribute(answer, question, passages, max_novel_words)
     if evidence is None:
         return "no sentence of the article supports the answer"
-    context = f"{titles[evidence.passage]}. {evidence.context}"
+    context = f"{headers[evidence.passage]}. {evidence.context}"
     if subject_check and (problem := off_topic(question, evidence.text, context)):
         return problem
     if problem := adds_negation(answer, evidence.text):
@@ -203,6 +207,18 @@ def _with_number_words(tokens: set[str]) -> set[str]:
     return tokens | {_NUMBER_WORDS[t] for t in tokens if t in _NUMBER_WORDS}
 
 
+def article_header(title: str, article_passages: list[str]) -> str:
+    """The title and the names at least half of an article's passages use: what the whole
+    article is about, which a question may name ("What penalties has Russia introduced?" of a
+    report from Moscow) without the supporting sentence repeating it. An article of fewer than
+    `_TOPIC_MIN_PASSAGES` passages has no such names: in it every name would count."""
+    if len(article_passages) < _TOPIC_MIN_PASSAGES:
+        return title
+    counts = Counter(name for passage in article_passages for name in _names(passage))
+    topic = sorted(name for name, n in counts.items() if 2 * n >= len(article_passages))
+    return " ".join([title, *topic])
+
+
 def question_subject(question: str) -> tuple[set[str], set[str]]:
     """(what a "how many/much" question counts, the names and numbers it uses), as normalised
     tokens (numbers as digits)."""
@@ -220,7 +236,7 @@ def question_subject(question: str) -> tuple[set[str], set[str]]:
 
 def off_topic(question: str, evidence: str, context: str) -> str | None:
     """Why the evidence is not about what was asked, or None. `context` is the evidence with the
-    sentence before it (a name may be given a sentence earlier), plus the article's title."""
+    sentence before it (a name may be given a sentence earlier), plus the article's header."""
     counted, names = question_subject(question)
     if counted and not counted & content_tokens(evidence):
         return f"the evidence does not mention the {'/'.join(sorted(counted))} the question counts"

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from bot.answering.config import AnswerConfig
-from bot.answering.evidence import Evidence, check_reply
+from bot.answering.evidence import Evidence, article_header, check_reply
 from bot.answering.guard import steering_reason
 from bot.answering.prompts import (
     ANSWER_SCHEMA,
@@ -87,7 +87,7 @@ OnSentence = Callable[[str], Awaitable[None] | None]
 @dataclass(frozen=True)
 class Context:
     passages: list[Passage]
-    titles: list[str]  # the title of each passage's article
+    headers: list[str]  # the article_header of each passage's article
 
 
 def scored_sentences(passage: str, wanted: set[str]) -> list[tuple[int, str]]:
@@ -153,7 +153,7 @@ class Answerer:
         cost = sum(estimate_tokens(p.text) + 4 for p in whole)
         if not whole or cost > self._budget_tokens(question):
             return None
-        return Context(whole, self._titles(whole)), cost
+        return Context(whole, self._headers(whole)), cost
 
     def _prefix_key(self, context: Context) -> str:
         return content_hash(article_system_message(self.templates, [p.text for p in context.passages]).content)
@@ -186,11 +186,10 @@ class Answerer:
         """The retrieved passages, best first, as many as fit."""
         texts = fit_passages([h.passage.text for h in hits], self._budget_tokens(question))
         chosen = [h.passage for h in hits[: len(texts)]]
-        return Context(chosen, self._titles(chosen))
+        return Context(chosen, self._headers(chosen))
 
-    def _titles(self, passages: list[Passage]) -> list[str]:
-        titles = self.library.titles()
-        return [titles.get(p.article_id, "") for p in passages]
+    def _headers(self, passages: list[Passage]) -> list[str]:
+        return article_headers(self.library, passages)
 
     def _citation(self, n: int, passage: Passage, claim: str = "", quote: str | None = None) -> Citation:
         """Citation [n] of `passage`; its excerpt is `quote` (the evidence, verbatim) when given,
@@ -301,7 +300,7 @@ class Answerer:
             messages = answer_messages(self.templates, passages, asked)
             raw = await self._generate(messages, timings, start)
             checked = check_reply(
-                asked, raw, passages, context.titles, self.config.subject_check, self.config.max_novel_words
+                asked, raw, passages, context.headers, self.config.subject_check, self.config.max_novel_words
             )
             if isinstance(checked, tuple):
                 checked = await self._relevant(asked, checked)
@@ -405,6 +404,16 @@ class Answerer:
             await self.warm([article_id])
         finally:
             self._warming.discard(article_id)
+
+
+def article_headers(library: Library, passages: list[Passage]) -> list[str]:
+    """The `article_header` of each passage's article (from the library's in-memory snapshot)."""
+    titles = library.titles()
+    headers = {
+        article: article_header(titles.get(article, ""), [p.text for p in library.passages_of([article])])
+        for article in {p.article_id for p in passages}
+    }
+    return [headers[p.article_id] for p in passages]
 
 
 def _steps(costs: list[int], step: int) -> list[int]:

@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord.feedback import DOWN, UP
 from bot.discord.format import escape_text
 from bot.discord.services import NO_MENTIONS, ScopeError, Services, actor_name, send_retrying
 from index.errors import DuplicateError, IngestError, NotFoundError
@@ -163,8 +164,10 @@ class ArticleCommands(
             self.services.library.articles_for_guild, interaction.guild_id, self.services.discord.global_articles
         )
         default = self.services.library.channel_article(interaction.channel_id or 0)
+        votes = await asyncio.to_thread(self.services.feedback.tallies_by_article, interaction.guild_id)
         lines = [
             _describe(a, self.services.discord.global_articles)
+            + (f" · {UP} {votes[a.id].up} {DOWN} {votes[a.id].down}" if a.id in votes else "")
             + (" ← this channel's default" if a.id == default else "")
             for a in articles
         ]

@@ -6,13 +6,15 @@ import asyncio
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.answering.pipeline import Answer, QuestionError, Turn
+from bot.discord.feedback import view_for
 from bot.discord.format import format_answer, split_message
 from bot.discord.services import NO_MENTIONS, ScopeError, Services, send_retrying
 
@@ -76,6 +78,13 @@ class AskCog(commands.Cog):
             return SORRY, None
         return (format_answer(answer), answer) if answer else (BUSY, None)
 
+    async def _votes(
+        self, answer: Answer | None, guild_id: int, channel_id: int, scope: list[str]
+    ) -> discord.ui.View | None:
+        """👍 / 👎 for an answer (a refusal too: a wrong "the article doesn't say" is worth a vote);
+        none for the busy and error messages."""
+        return await view_for(self.services.feedback, answer, guild_id, channel_id, scope) if answer else None
+
     # -- /ask -------------------------------------------------------------------------------
 
     @app_commands.command(name="ask", description="Ask a question about this server's articles")
@@ -94,14 +103,10 @@ class AskCog(commands.Cog):
         except discord.NotFound:  # the 3 s window passed (e.g. the event loop was stalled): nothing can be sent
             log.warning("interaction %s expired before it could be deferred", interaction.id)
             return
-        text, _ = await self._reply(question, scope, [])
+        text, answer = await self._reply(question, scope, [])
+        view = await self._votes(answer, guild_id, interaction.channel_id or 0, scope)
         try:
-            for chunk in split_message(text):
-                await send_retrying(
-                    lambda chunk=chunk: interaction.followup.send(
-                        chunk, allowed_mentions=NO_MENTIONS, suppress_embeds=True
-                    )
-                )
+            await _send_chunks(interaction.followup.send, text, view)
         except discord.HTTPException as exc:
             log.warning("could not send the answer to interaction %s: %s", interaction.id, exc)
 
@@ -155,11 +160,19 @@ class AskCog(commands.Cog):
                 text, answer = await self._reply(question, scope, history)
             if isinstance(target, discord.Thread) and answer is not None:
                 self._remember(target.id, (history + [Turn(question, answer.text)])[-MAX_TURNS_KEPT:])
-            for chunk in split_message(text):
-                await send_retrying(
-                    lambda chunk=chunk: target.send(chunk, allowed_mentions=NO_MENTIONS, suppress_embeds=True)
-                )
+            view = await self._votes(answer, guild_id, target.id, scope)
+            await _send_chunks(target.send, text, view)
         except discord.Forbidden:
             log.warning("missing permissions to answer in channel %s of guild %s", channel.id, message.guild.id)
         except discord.HTTPException as exc:
             log.warning("could not answer a mention: %s", exc)
+
+
+async def _send_chunks(send: Callable[..., Awaitable[Any]], text: str, view: discord.ui.View | None) -> None:
+    """`text` in messages of at most 2,000 characters; the vote buttons go under the last one."""
+    chunks = split_message(text)
+    for i, chunk in enumerate(chunks):
+        extra = {"view": view} if view is not None and i == len(chunks) - 1 else {}
+        await send_retrying(
+            lambda chunk=chunk, extra=extra: send(chunk, allowed_mentions=NO_MENTIONS, suppress_embeds=True, **extra)
+        )

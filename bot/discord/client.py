@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot.discord.articles import ArticleCommands
 from bot.discord.ask import AskCog
+from bot.discord.feedback import FeedbackButton
 from bot.discord.services import NO_MENTIONS, Services
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class ArticleBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         await self.add_cog(AskCog(self, self.services))
         await self.add_cog(ArticleCommands(self.services))
+        # Vote buttons of answers sent before this process started keep working.
+        self.add_dynamic_items(FeedbackButton)
         guild_id = self.services.discord.sync_guild_id
         if guild_id:
             guild = discord.Object(id=guild_id)

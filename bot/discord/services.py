@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.answering.pipeline import Answerer
 from bot.discord.config import DiscordConfig
+from bot.feedback.store import FeedbackStore
 from index.ingest_config import IngestConfig
 from index.library import Library
 
@@ -90,6 +91,7 @@ class Services:
     answerer: Answerer
     ingest: IngestConfig
     discord: DiscordConfig
+    feedback: FeedbackStore
     cooldown: commands.CooldownMapping[int] | None = field(init=False)  # None: no cooldown
     in_flight: InFlight = field(init=False)
 

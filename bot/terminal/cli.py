@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -17,15 +18,16 @@ from pathlib import Path
 
 from bot.answering.pipeline import Answer, Answerer, QuestionError, Turn
 from bot.config import Config, load_config
+from bot.feedback.export import REVIEW_FLAG, export_cases
 from bot.llm.models import ModelUnavailable
-from bot.runtime import ensure_sample_article, open_answerer, open_library
+from bot.runtime import ensure_sample_article, open_answerer, open_feedback, open_library
 from bot.terminal.render import answer_json, format_answer
 from index.config_errors import ConfigError
 from index.errors import DuplicateError, IngestError, NotFoundError
 from index.ingest import read_source
 from index.library import Library
 from index.models import Article, SearchHit
-from index.text import counted
+from index.text import counted, excerpt
 
 log = logging.getLogger(__name__)
 
@@ -316,7 +318,7 @@ def _discord(config: Config, library: Library, token: str) -> int:
     from bot.discord.client import run_discord
     from bot.discord.services import Services
 
-    services = Services(library, open_answerer(config, library), config.ingest, config.discord)
+    services = Services(library, open_answerer(config, library), config.ingest, config.discord, open_feedback(config))
     try:
         asyncio.run(run_discord(services, token))
     except discord.LoginFailure:
@@ -340,6 +342,35 @@ def _discord(config: Config, library: Library, token: str) -> int:
         return 1
     finally:
         services.answerer.llm.stop()
+    return 0
+
+
+def cmd_feedback_list(args: argparse.Namespace, config: Config, library: Library) -> int:
+    answers = open_feedback(config).answers()
+    if not args.all:
+        answers = [a for a in answers if a.disliked]
+    if args.json:
+        for a in answers:
+            print(json.dumps(dataclasses.asdict(a)))
+        return 0
+    if not answers:
+        print("no votes yet" if args.all else "no disliked answers (--all lists every voted answer)")
+    for a in answers:
+        when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(a.created))
+        print(f"{a.id}  {when}  +{a.up} -{a.down}  [{a.article_id or '?'}]  {a.question}\n    → {excerpt(a.answer)}")
+    return 0
+
+
+def cmd_feedback_export(args: argparse.Namespace, config: Config, library: Library) -> int:
+    answers = open_feedback(config).answers()
+    if not args.all:
+        answers = [a for a in answers if a.disliked]
+    result = export_cases(answers, library, args.out)
+    print(
+        f"wrote {counted(result.cases, 'case')} on {counted(result.articles, 'article')} to {args.out} "
+        f"(flagged {REVIEW_FLAG!r}: fill in answers and evidence, then drop the flag)"
+        + (f"; skipped {result.skipped} whose article is gone" if result.skipped else "")
+    )
     return 0
 
 
@@ -421,6 +452,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=Path("bench/results/eval"), help="folder for eval.json, eval.md, tradeoff.png"
     )
     ev.set_defaults(run=cmd_eval)
+
+    feedback = commands.add_parser("feedback", help="readers' 👍 / 👎 votes on answers")
+    feedback_commands = feedback.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    fb_list = feedback_commands.add_parser("list", help="disliked answers, newest first")
+    fb_list.add_argument("--all", action="store_true", help="every answer someone voted on")
+    fb_list.add_argument("--json", action="store_true", help="one JSON object per line")
+    fb_list.set_defaults(run=cmd_feedback_list)
+    fb_export = feedback_commands.add_parser(
+        "export", help="write disliked answers as eval cases (questions.jsonl + paragraphs.jsonl) to OUT"
+    )
+    fb_export.add_argument("out", type=Path, metavar="OUT", help="folder to write")
+    fb_export.add_argument("--all", action="store_true", help="every answer someone voted on")
+    fb_export.set_defaults(run=cmd_feedback_export)
 
     run = commands.add_parser("run", help="index the sample article if the store is empty, then start the bot")
     run.set_defaults(run=cmd_run)
