@@ -3,12 +3,16 @@ have been shown."""
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.answering.evidence import (
     adds_negation,
+    article_header,
     attribute,
+    closed_reply,
     not_an_answer,
     off_topic,
     parse_model_answer,
@@ -118,3 +122,28 @@ def test_the_thing_counted_must_be_in_the_evidence():
     stadium = "Moscow police said more than 200,000 people were in and around the Luzhniki stadium."
     assert off_topic("How many soldiers were in and around the Luzhniki stadium?", stadium, stadium) is not None
     assert off_topic("How many people were at the Luzhniki stadium?", stadium, stadium) is None
+
+
+def test_a_streamed_reply_is_complete_once_its_answer_string_closes():
+    assert closed_reply('{"answer": "He said') is None
+    assert closed_reply('{"answer": "He said \\"no') is None  # an escaped quote does not close it
+    whole = closed_reply('{"answer": "He said \\"no\\" today."')
+    assert whole is not None and json.loads(whole) == {"answer": 'He said "no" today.'}
+    assert closed_reply('{"answer": ""') == '{"answer": ""}'  # the model declining
+    assert closed_reply("Not JSON at all") is None
+
+
+def test_names_most_passages_use_are_the_articles_topic_and_need_no_repeating():
+    article = [
+        "Russia said the talks went well.",
+        "Shelling hit Kyiv, and Russia denied it.",
+        "In Russia, the rally filled a stadium.",
+        "The Kremlin has instituted tough prison sentences for false reporting.",
+    ]
+    question = "What penalties has Russia introduced for false reporting?"
+    header = article_header("Rally in Moscow", article)
+    assert "Rally in Moscow" in header and "Kyiv" not in header.title()
+    assert off_topic(question, article[3], f"Rally in Moscow. {article[3]}") is not None  # title only
+    assert off_topic(question, article[3], f"{header}. {article[3]}") is None
+    # Too few passages to tell the article's topic from a name that happens to recur.
+    assert article_header("Rally in Moscow", article[:3]) == "Rally in Moscow"

@@ -36,3 +36,30 @@ async def test_a_cancelled_waiter_does_not_lose_the_slot():
     async with asyncio.timeout(1):
         async with gate.hold(QUESTION):
             pass
+
+
+async def test_a_warm_up_waits_until_questions_have_stopped_coming():
+    gate = PriorityGate(1, background_idle_s=0.2)
+    loop = asyncio.get_running_loop()
+    async with gate.hold(QUESTION):
+        pass
+    finished = loop.time()
+    async with gate.hold(BACKGROUND):
+        started = loop.time()
+    assert started - finished >= 0.19  # not straight after the question
+    order: list[str] = []
+
+    async def warm_up() -> None:
+        async with gate.hold(BACKGROUND):
+            order.append("warm-up")
+
+    async def questions() -> None:
+        for _ in range(3):  # each comes 0.1 s after the last: the warm-up never slips in between
+            async with gate.hold(QUESTION):
+                order.append("question")
+            await asyncio.sleep(0.1)
+
+    asking = asyncio.create_task(questions())
+    await asyncio.sleep(0)  # the first question is in
+    await asyncio.gather(warm_up(), asking)
+    assert order == ["question", "question", "question", "warm-up"]

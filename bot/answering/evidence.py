@@ -129,6 +129,27 @@ def parse_model_answer(raw: str) -> str | None:
     return re.sub(r"\s+([.!?,;:])", r"\1", " ".join(answer.split()))
 
 
+_ANSWER_OPENING = re.compile(r'^\s*\{\s*"answer"\s*:\s*"')
+
+
+def closed_reply(partial: str) -> str | None:
+    """The complete reply once a streamed `{"answer": "..."` has closed its string (the brace
+    added), else None: what follows the string under the JSON-schema grammar is only `}`."""
+    opening = _ANSWER_OPENING.match(partial)
+    if opening is None:
+        return None
+    escaped = False
+    for i in range(opening.end(), len(partial)):
+        char = partial[i]
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            return partial[: i + 1] + "}"
+    return None
+
+
 def words(text: str) -> list[str]:
     """Every word and number of `text`, lower-cased, number words as digits, no stemming."""
     out = []

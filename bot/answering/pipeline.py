@@ -6,6 +6,7 @@ Every front end (CLI, chat, Discord) calls `Answerer.answer` and renders the Ans
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -13,7 +14,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from bot.answering.config import AnswerConfig
-from bot.answering.evidence import Evidence, article_header, check_reply
+from bot.answering.evidence import Evidence, article_header, check_reply, closed_reply
 from bot.answering.guard import steering_reason
 from bot.answering.prompts import (
     ANSWER_SCHEMA,
@@ -330,12 +331,18 @@ class Answerer:
         )
 
     async def _generate(self, messages: list[ChatMessage], timings: dict[str, float], start: float) -> str:
-        """The model's whole JSON reply (streamed, so the first token's time is known)."""
+        """The model's whole JSON reply (streamed, so the first token's time is known). The
+        stream is closed as soon as the answer's string is: the closing brace and the end token
+        the grammar then forces would cost two more decoding steps (~0.1 s) and add nothing."""
         reply = ""
-        async for piece in self.llm.stream(messages, options={"json_schema": ANSWER_SCHEMA}):
-            if not reply:
-                timings["first_token_s"] = time.perf_counter() - start
-            reply += piece
+        async with contextlib.aclosing(self.llm.stream(messages, options={"json_schema": ANSWER_SCHEMA})) as pieces:
+            async for piece in pieces:
+                if not reply:
+                    timings["first_token_s"] = time.perf_counter() - start
+                reply += piece
+                if (whole := closed_reply(reply)) is not None:
+                    reply = whole
+                    break
         timings["llm_s"] = time.perf_counter() - start - timings.get("rewrite_s", 0) - timings.get("retrieve_s", 0)
         return reply
 

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import math
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,7 @@ class LLMClient:
 
     def _the_gate(self) -> PriorityGate:
         if self._gate is None:  # created inside the running event loop that will use it
-            self._gate = PriorityGate(self.config.max_concurrent)
+            self._gate = PriorityGate(self.config.max_concurrent, self.config.warm_up_after_idle_s)
         return self._gate
 
     @contextlib.asynccontextmanager
@@ -105,7 +105,7 @@ class LLMClient:
 
     async def stream(
         self, messages: list[ChatMessage], max_tokens: int | None = None, *, options: dict[str, Any] | None = None
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         """Yield the answer's text as it is generated; raise LLMError on any failure."""
         async with self._request() as client:
             stream = await client.chat.completions.create(

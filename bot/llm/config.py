@@ -23,6 +23,7 @@ class LLMConfig:
     retries: int = 2
     start_timeout_s: float = 180.0
     max_concurrent: int = 1
+    warm_up_after_idle_s: float = 1.0
 
     def __post_init__(self) -> None:
         require(
@@ -41,6 +42,9 @@ class LLMConfig:
         require(0 <= self.retries <= 10, "llm.retries", self.retries, "0 to 10")
         require(self.start_timeout_s > 0, "llm.start_timeout_s", self.start_timeout_s, "a number > 0")
         require(1 <= self.max_concurrent <= 64, "llm.max_concurrent", self.max_concurrent, "1 to 64")
+        require(
+            0 <= self.warm_up_after_idle_s <= 600, "llm.warm_up_after_idle_s", self.warm_up_after_idle_s, "0 to 600"
+        )
 
     @property
     def is_local(self) -> bool:

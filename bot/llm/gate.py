@@ -3,7 +3,9 @@
 On 2 cores one request at a time is fastest, so requests wait at a gate. When the model frees
 up, a waiting question always goes before a waiting warm-up. Warm-ups come in short steps
 (`Answerer` reads a long article a few passages at a time), so a question that arrives during
-one waits a few seconds at most, and the warm-up goes on between questions.
+one waits a few seconds at most, and the warm-up goes on between questions. A warm-up step
+starts only once no question has been asked or answered for `background_idle_s`: questions that
+come one after another (a busy channel, a batch) never wait behind a step at all.
 """
 
 from __future__ import annotations
@@ -18,18 +20,39 @@ QUESTION, BACKGROUND = 0, 1
 
 
 class PriorityGate:
-    def __init__(self, capacity: int):
+    def __init__(self, capacity: int, background_idle_s: float = 0.0):
         self._free = capacity
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
+        self._idle_s = background_idle_s
+        self._questions = 0  # questions waiting or being answered
+        self._last_question = -float("inf")  # loop time a question last finished
 
     @contextlib.asynccontextmanager
     async def hold(self, priority: int = QUESTION) -> AsyncIterator[None]:
-        await self._acquire(priority)
+        if priority == QUESTION:
+            self._questions += 1
+        else:
+            await self._quiet()
         try:
-            yield
+            await self._acquire(priority)
+            try:
+                yield
+            finally:
+                self._release()
         finally:
-            self._release()
+            if priority == QUESTION:
+                self._questions -= 1
+                self._last_question = asyncio.get_running_loop().time()
+
+    async def _quiet(self) -> None:
+        """Return once no question is in, and none has been for `background_idle_s`."""
+        loop = asyncio.get_running_loop()
+        while True:
+            idle_for = loop.time() - self._last_question
+            if self._questions == 0 and idle_for >= self._idle_s:
+                return
+            await asyncio.sleep(max(self._idle_s - idle_for, 0.05))
 
     async def _acquire(self, priority: int) -> None:
         if self._free > 0 and not self._waiting:

@@ -6,7 +6,7 @@ test fakes. Answering imports this module only, never the client or the server.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -35,7 +35,7 @@ class ChatModel(Protocol):
 
     def stream(
         self, messages: list[ChatMessage], max_tokens: int | None = None, *, options: dict[str, Any] | None = None
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         """The answer's text as it is generated; raises LLMError on any failure. `options` are
         extra request fields the server understands (e.g. llama.cpp's `json_schema`)."""
         ...

@@ -272,12 +272,9 @@ def cmd_eval(args: argparse.Namespace, config: Config, library: Library) -> int:
     # A data dir of its own: the benchmark never mixes with the bot's articles, and reruns reuse it.
     bench_library = library.sibling(out / "index")
     mapping = evaluate.index_dataset(dataset, bench_library)
-    report: dict = {
-        "dataset": str(args.dataset),
-        "articles": len(dataset.articles),
-        "passages": len(mapping),
-        "retrieval": evaluate.retrieval_metrics(bench_library, dataset.questions, mapping),
-    }
+    report: dict = {"dataset": str(args.dataset), "articles": len(dataset.articles), "passages": len(mapping)}
+    if not args.answers_only:
+        report["retrieval"] = evaluate.retrieval_metrics(bench_library, dataset.questions, mapping)
     if not args.retrieval_only:
         questions = evaluate.select_questions(dataset, args.sample)
         answerer = Answerer(bench_library, LLMClient(config.llm, config.models_dir), config.answer)
@@ -447,7 +444,13 @@ def build_parser() -> argparse.ArgumentParser:
         "dataset", type=Path, metavar="DATASET", help="folder with paragraphs.jsonl, questions.jsonl, sample_500.jsonl"
     )
     ev.add_argument("--sample", type=int, default=None, help="answer only the first N questions of the fixed sample")
-    ev.add_argument("--retrieval-only", action="store_true", help="skip the LLM: retrieval metrics only")
+    only = ev.add_mutually_exclusive_group()
+    only.add_argument("--retrieval-only", action="store_true", help="skip the LLM: retrieval metrics only")
+    only.add_argument(
+        "--answers-only",
+        action="store_true",
+        help="skip the retrieval metrics (~7 min on the public set): answers only",
+    )
     ev.add_argument(
         "--out", type=Path, default=Path("bench/results/eval"), help="folder for eval.json, eval.md, tradeoff.png"
     )
