@@ -9,6 +9,7 @@ Sub-packages, one side each (arrows are the only imports allowed):
   commands, message formatting. Imports `answering`, `index`.
 - `feedback/` — readers' 👍 / 👎 on answers: stored, summarised per article, exported as eval
   cases. Imports `answering` (the Answer type), `index`.
+- `feeds/` — RSS/Atom subscriptions whose new items index themselves. Imports `index`.
 - `terminal/` — the `articlebot` command line and its plain-text rendering.
 - `evaluation/` — `articlebot eval`: benchmark loading, metrics, latency summaries.
 Top-level modules: `config` (the one validated Config), `runtime` (wiring objects from it).

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from bot.answering.config import AnswerConfig
 from bot.discord.config import DiscordConfig
+from bot.feeds.config import FeedsConfig
 from bot.llm.config import LLMConfig
 from index.chunk import ChunkingConfig
 from index.config_errors import ConfigError, require
@@ -48,6 +49,7 @@ class Config:
     llm: LLMConfig = field(default_factory=LLMConfig)
     answer: AnswerConfig = field(default_factory=AnswerConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
+    feeds: FeedsConfig = field(default_factory=FeedsConfig)
 
     def path(self, value: str) -> Path:
         """Relative paths in the config are relative to the config file's folder."""

@@ -7,6 +7,7 @@ import logging
 from bot.answering.pipeline import Answerer
 from bot.config import Config
 from bot.feedback.store import FeedbackStore
+from bot.feeds.store import FeedStore
 from bot.llm.client import LLMClient
 from index.embed import Embedder
 from index.errors import DuplicateError
@@ -32,6 +33,11 @@ def open_answerer(config: Config, library: Library) -> Answerer:
 def open_feedback(config: Config) -> FeedbackStore:
     """Readers' votes, in their own SQLite file next to the index (a rebuild never touches them)."""
     return FeedbackStore(config.data_dir / "feedback.sqlite3")
+
+
+def open_feeds(config: Config) -> FeedStore:
+    """Feed subscriptions and the items seen, in their own SQLite file next to the index."""
+    return FeedStore(config.data_dir / "feeds.sqlite3")
 
 
 def ensure_sample_article(library: Library, config: Config) -> Article | None:

@@ -32,12 +32,27 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
+# What a news feed may be served as (feeds are often sent as plain XML or even text/html).
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/xml",
+    "text/xml",
+    "application/rdf+xml",
+    "text/html",
+    "text/plain",
+)
+
+
 @dataclass(frozen=True)
 class Download:
     url: str  # the final URL, after redirects
     content_type: str
     body: bytes
     charset: str | None = None  # as the server declared it, if it did
+    not_modified: bool = False  # 304 to a conditional request: no body, keep what you have
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -163,12 +178,24 @@ def _read(response: httpx.Response, deadline: float, url: str, config: IngestCon
     return body.bytes()
 
 
-def fetch_url(url: str, config: IngestConfig) -> Download:
+def fetch_url(
+    url: str,
+    config: IngestConfig,
+    types: tuple[str, ...] = ACCEPTED_TYPES,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Download:
     """GET `url` following at most `max_redirects` redirects, each target checked again, all
-    within `fetch_deadline_s`."""
+    within `fetch_deadline_s`; refuse a body whose type is not one of `types`. With `etag` or
+    `last_modified` (from an earlier Download) the request is conditional: a 304 comes back as
+    `not_modified` with no body."""
     deadline = time.monotonic() + config.fetch_deadline_s
     timeout = httpx.Timeout(config.url_timeout_s)
     headers = {"User-Agent": _USER_AGENT, "Accept-Encoding": _ACCEPT_ENCODING}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
     # trust_env=False: no proxy from the environment may take the connection elsewhere.
     with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers, trust_env=False) as client:
         for _ in range(config.max_redirects + 1):
@@ -182,14 +209,20 @@ def fetch_url(url: str, config: IngestConfig) -> Download:
                         continue
                     if response.status_code >= 400:
                         raise IngestError(f"{url} answered HTTP {response.status_code}; nothing was added")
+                    validators = {
+                        "etag": response.headers.get("etag"),
+                        "last_modified": response.headers.get("last-modified"),
+                    }
+                    if response.status_code == 304:
+                        return Download(url, "", b"", not_modified=True, **validators)
                     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-                    if content_type not in ACCEPTED_TYPES:
+                    if content_type not in types:
                         raise IngestError(
                             f"{url} is {content_type or 'of no declared type'}; only HTML, plain text "
                             "and Markdown pages can be added"
                         )
                     body = _read(response, deadline, url, config)
-                    return Download(url, content_type, body, response.charset_encoding)
+                    return Download(url, content_type, body, response.charset_encoding, **validators)
             except httpx.TimeoutException:
                 raise IngestError(f"{url} did not answer within {config.url_timeout_s:g} s") from None
             except httpx.HTTPError as exc:

@@ -98,6 +98,11 @@ def site() -> Iterator[LocalSite]:
             if route is None:
                 self.send_error(404)
                 return
+            etag = route.headers.get("ETag")
+            if etag and self.headers.get("If-None-Match") == etag:  # what a real server does
+                self.send_response(304)
+                self.end_headers()
+                return
             self.send_response(route.status)
             self.send_header("Content-Type", route.content_type)
             self.send_header("Content-Length", str(len(route.body)))

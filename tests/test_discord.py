@@ -5,6 +5,9 @@ The LLM is scripted here (these tests are about the Discord front end); the inde
 
 from __future__ import annotations
 
+import time
+from email.utils import formatdate
+
 import discord
 import pytest
 import simcord
@@ -13,9 +16,12 @@ from bot.answering.config import AnswerConfig
 from bot.answering.pipeline import Answer, Answerer, Citation
 from bot.discord.ask import BUSY
 from bot.discord.client import ArticleBot
+from bot.discord.feeds import FeedCommands
 from bot.discord.config import DiscordConfig
 from bot.discord.services import Services
 from bot.feedback.store import FeedbackStore
+from bot.feeds.config import FeedsConfig
+from bot.feeds.store import FeedStore
 from index.clean import clean_text
 from index.ingest_config import IngestConfig
 from index.models import Document
@@ -43,6 +49,8 @@ def services(library, sample_text, llm, tmp_path):
         IngestConfig(allowed_hosts=("127.0.0.1",)),
         DiscordConfig(cooldown_s=30, moderator_role="Editors", max_pending_questions=2, shard_count=2),
         FeedbackStore(tmp_path / "feedback.sqlite3"),
+        FeedStore(tmp_path / "feeds.sqlite3"),
+        FeedsConfig(),
     )
 
 
@@ -368,3 +376,57 @@ async def test_a_thread_answer_carries_vote_buttons_and_a_busy_reply_none(env, c
     assert set(vote_buttons(answer)) == {"👍", "👎"}
     again = await alice.slash(channel, "ask", question="And when?")  # refused by the cooldown
     assert again.response.components == []
+
+
+async def test_a_moderator_subscribes_a_feed_whose_new_items_are_indexed_and_announced(
+    env, guild, channel, mod, alice, services, site
+):
+    site.routes["/budget"] = Route(body=b"<html><head><title>Budget passes</title></head><body><article><p>" + BUDGET + b"</p></article></body></html>")
+    site.routes["/feed"] = Route(
+        content_type="application/rss+xml",
+        body=(
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>City news</title><item><title>Budget passes'
+            f"</title><link>{site.url('/budget')}</link><pubDate>{formatdate(time.time())}</pubDate></item>"
+            "</channel></rss>"
+        ).encode(),
+    )
+    added = await mod.slash(channel, "feed add", url=site.url("/feed"), channel=channel)
+    assert added.ephemeral and added.response.content.startswith("Added feed `1`") and "(1 item now)" in added.response.content
+    refused = await mod.slash(channel, "feed add", url=site.url("/budget"))
+    assert "not an RSS or Atom feed" in refused.response.content and "Nothing was changed" in refused.response.content
+    cog = next(c for c in env.bot.cogs.values() if isinstance(c, FeedCommands))
+    [result] = await cog.poll_due()
+    assert [a.title for a in result.indexed] == ["Budget passes"] and result.indexed[0].guild_id == guild.id
+    assert any(m.content.startswith("Indexed: **Budget passes**") for m in channel.history())
+    assert await cog.poll_due() == []  # not due again for poll_interval_s
+    listing = (await mod.slash(channel, "feed list")).response.content
+    assert listing.startswith("`1` <http://127.0.0.1") and f"<#{channel.id}>" in listing
+    # Members: hidden by default, and refused in code when an admin opens the group.
+    command = env.backend.find_command("feed", guild.id, type=1)
+    guild.set_command_permissions(int(command["id"]), {guild.default_role: True})
+    nope = await alice.slash(channel, "feed remove", id=1)
+    assert nope.ephemeral and "only moderators" in nope.response.content and "manage feeds" in nope.response.content
+    other = env.create_guild("Elsewhere")
+    editors = other.create_role("Editors")
+    other.set_command_permissions(int(env.backend.find_command("feed", other.id, type=1)["id"]), {editors: True})
+    stranger = other.add_member(env.create_user("bob"), roles=[editors])
+    gone = await stranger.slash(other.create_text_channel("general"), "feed remove", id=1)
+    assert "no feed 1 here" in gone.response.content
+    removed = await mod.slash(channel, "feed remove", id=1)
+    assert removed.response.content.startswith("Removed feed `1`")
+    assert [a.title for a in services.library.articles_for_guild(guild.id)] == ["Budget passes"]  # articles stay
+
+
+async def test_index_this_link_from_a_message_for_moderators_only(env, guild, channel, mod, alice, services, site):
+    site.routes["/budget"] = Route(body=b"<html><head><title>Budget passes</title></head><body><article><p>" + BUDGET + b"</p></article></body></html>")
+    posted = await alice.send(channel, f"Worth a read: <{site.url('/budget')}> (from the council)")
+    command = env.backend.find_command("Index this link", guild.id, type=3)
+    guild.set_command_permissions(int(command["id"]), {guild.default_role: True})  # opened to all by an admin
+    refused = await alice.context_menu(channel, "Index this link", posted)
+    assert refused.ephemeral and "only moderators" in refused.response.content
+    assert [a.id for a in services.library.articles_for_guild(guild.id)] == []
+    added = await mod.context_menu(channel, "Index this link", posted)
+    assert added.ephemeral and added.response.content.startswith("Added `budget-passes` — Budget passes")
+    plain = await mod.send(channel, "no link here")
+    nothing = await mod.context_menu(channel, "Index this link", plain)
+    assert "no http(s) link" in nothing.response.content

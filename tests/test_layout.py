@@ -26,9 +26,10 @@ ALLOWED = {
     "bot.answering": {"bot.answering", "bot.llm.protocol", "index"},
     "bot.evaluation": {"bot.evaluation", "bot.answering", "bot.llm", "index"},
     "bot.feedback": {"bot.feedback", "bot.answering", "index"},
-    "bot.discord": {"bot.discord", "bot.answering", "bot.feedback", "bot.llm", "index"},
+    "bot.feeds": {"bot.feeds", "index"},
+    "bot.discord": {"bot.discord", "bot.answering", "bot.feedback", "bot.feeds", "bot.llm", "index"},
 }
-CORE = ("index", "bot.answering", "bot.llm", "bot.evaluation", "bot.feedback")
+CORE = ("index", "bot.answering", "bot.llm", "bot.evaluation", "bot.feedback", "bot.feeds")
 
 
 def _modules() -> dict[str, set[str]]:

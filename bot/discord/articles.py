@@ -1,14 +1,12 @@
-"""/article add|remove|list|reindex|use — moderators manage this server's articles.
-
-Two gates: `default_permissions(manage_guild)` hides the group from members by default, and
-`interaction_check` refuses anyone without Manage Server or the configured moderator role,
-even when a server admin has opened the commands to everyone.
-"""
+"""/article add|remove|list|reindex|use — moderators manage this server's articles (behind the
+moderator gate of `moderators`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from collections.abc import Awaitable, Callable
 from pathlib import PurePath
 
 import discord
@@ -17,7 +15,8 @@ from discord.ext import commands
 
 from bot.discord.feedback import DOWN, UP
 from bot.discord.format import escape_text
-from bot.discord.services import NO_MENTIONS, ScopeError, Services, actor_name, send_retrying
+from bot.discord.moderators import ModeratorGate, NotModerator
+from bot.discord.services import ScopeError, Services, actor_name
 from index.errors import DuplicateError, IngestError, NotFoundError
 from index.ingest import document_from_bytes, document_from_text, read_url
 from index.models import Article, Document
@@ -29,10 +28,6 @@ FILE_TYPES = (".txt", ".md", ".markdown", ".html", ".htm")
 USER_ERRORS = (IngestError, DuplicateError, NotFoundError, ScopeError)
 
 
-class NotModerator(app_commands.CheckFailure):
-    pass
-
-
 def _describe(article: Article, global_ids: tuple[str, ...]) -> str:
     scope = " (global)" if article.guild_id is None and article.id in global_ids else ""
     link = f" <{article.source_url}>" if article.source_url else ""
@@ -41,43 +36,26 @@ def _describe(article: Article, global_ids: tuple[str, ...]) -> str:
 
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
+_LINK = re.compile(r"https?://[^\s<>|)\]]+")
+
+
+def index_link_menu(cog: ArticleCommands) -> app_commands.ContextMenu:
+    """The message context menu "Index this link" (moderators), bound to the /article cog."""
+    menu = app_commands.ContextMenu(name="Index this link", callback=cog.index_link)
+    menu.default_permissions = discord.Permissions(manage_guild=True)
+    menu.guild_only = True
+    return menu
+
+
 class ArticleCommands(
-    commands.GroupCog, group_name="article", group_description="Manage this server's articles (moderators)"
+    ModeratorGate,
+    commands.GroupCog,
+    group_name="article",
+    group_description="Manage this server's articles (moderators)",
 ):
     def __init__(self, services: Services):
         self.services = services
         super().__init__()
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        member = interaction.user
-        if isinstance(member, discord.Member):
-            if member.guild_permissions.manage_guild:
-                return True
-            role = self.services.discord.moderator_role
-            if role and any(r.name == role for r in member.roles):
-                return True
-        raise NotModerator(
-            "only moderators (Manage Server"
-            + (f" or the {self.services.discord.moderator_role} role" if self.services.discord.moderator_role else "")
-            + ") can manage articles"
-        )
-
-    async def cog_app_command_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError
-    ) -> None:
-        if isinstance(error, NotModerator):
-            message = f"Sorry, {error}."
-        else:
-            original = getattr(error, "original", error)
-            log.error("article command failed", exc_info=original)
-            message = "Sorry, that failed unexpectedly; nothing was changed. Please try again."
-        await self._reply(interaction, message)
-
-    async def _reply(self, interaction: discord.Interaction, text: str) -> None:
-        if interaction.response.is_done():
-            await send_retrying(lambda: interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS))
-        else:
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     def _own_article(self, interaction: discord.Interaction, article_id: str) -> Article:
         """An article this guild added (global ones are managed from the command line)."""
@@ -128,13 +106,23 @@ class ArticleCommands(
         id: str | None = None,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._add(interaction, lambda: self._document(url, file, text), title, id)
+
+    async def _add(
+        self,
+        interaction: discord.Interaction,
+        read: Callable[[], Awaitable[Document]],
+        title: str | None = None,
+        article_id: str | None = None,
+    ) -> None:
+        """Read, index and report an article for this server (the interaction is deferred)."""
         try:
-            document = await self._document(url, file, text)
+            document = await read()
             await interaction.edit_original_response(content=f"Indexing {len(document.text.split()):,} words…")
             article = await asyncio.to_thread(
                 self.services.library.add,
                 document,
-                article_id=id,
+                article_id=article_id,
                 actor=actor_name(interaction),
                 guild_id=interaction.guild_id,
                 title=title,
@@ -144,6 +132,21 @@ class ArticleCommands(
             return
         await self._reply(interaction, f"Added {_describe(article, self.services.discord.global_articles)}.")
         self.services.answerer.warm_in_background([article.id])
+
+    async def index_link(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """The message menu "Index this link": the first http(s) link of a message, as /article add url: would."""
+        try:
+            await self.interaction_check(interaction)  # a context menu is outside the group's gate
+        except NotModerator as exc:
+            await self._reply(interaction, f"Sorry, {exc}.")
+            return
+        link = _LINK.search(message.content)
+        if link is None:
+            await self._reply(interaction, "That message has no http(s) link to index.")
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        url = link.group().rstrip(">")
+        await self._add(interaction, lambda: asyncio.to_thread(read_url, url, self.services.ingest))
 
     @app_commands.command(name="remove", description="Remove an article and its passages")
     @app_commands.describe(id="the article's id (from /article list)")

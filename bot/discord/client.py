@@ -12,9 +12,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord.articles import ArticleCommands
+from bot.discord.articles import ArticleCommands, index_link_menu
 from bot.discord.ask import AskCog
 from bot.discord.feedback import FeedbackButton
+from bot.discord.feeds import FeedCommands
 from bot.discord.services import NO_MENTIONS, Services
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,10 @@ class ArticleBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         await self.add_cog(AskCog(self, self.services))
-        await self.add_cog(ArticleCommands(self.services))
+        articles = ArticleCommands(self.services)
+        await self.add_cog(articles)
+        self.tree.add_command(index_link_menu(articles))
+        await self.add_cog(FeedCommands(self, self.services))
         # Vote buttons of answers sent before this process started keep working.
         self.add_dynamic_items(FeedbackButton)
         guild_id = self.services.discord.sync_guild_id

@@ -18,6 +18,8 @@ from discord.ext import commands
 from bot.answering.pipeline import Answerer
 from bot.discord.config import DiscordConfig
 from bot.feedback.store import FeedbackStore
+from bot.feeds.config import FeedsConfig
+from bot.feeds.store import FeedStore
 from index.ingest_config import IngestConfig
 from index.library import Library
 
@@ -92,6 +94,8 @@ class Services:
     ingest: IngestConfig
     discord: DiscordConfig
     feedback: FeedbackStore
+    feeds: FeedStore
+    feed_config: FeedsConfig
     cooldown: commands.CooldownMapping[int] | None = field(init=False)  # None: no cooldown
     in_flight: InFlight = field(init=False)
 

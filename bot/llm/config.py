@@ -23,7 +23,7 @@ class LLMConfig:
     retries: int = 2
     start_timeout_s: float = 180.0
     max_concurrent: int = 1
-    warm_up_after_idle_s: float = 1.0
+    warm_up_after_idle_s: float = 3.0
 
     def __post_init__(self) -> None:
         require(

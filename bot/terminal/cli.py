@@ -19,8 +19,10 @@ from pathlib import Path
 from bot.answering.pipeline import Answer, Answerer, QuestionError, Turn
 from bot.config import Config, load_config
 from bot.feedback.export import REVIEW_FLAG, export_cases
+from bot.feeds.poll import check_feed, poll_feed
+from bot.feeds.store import FeedError
 from bot.llm.models import ModelUnavailable
-from bot.runtime import ensure_sample_article, open_answerer, open_feedback, open_library
+from bot.runtime import ensure_sample_article, open_answerer, open_feedback, open_feeds, open_library
 from bot.terminal.render import answer_json, format_answer
 from index.config_errors import ConfigError
 from index.errors import DuplicateError, IngestError, NotFoundError
@@ -32,7 +34,7 @@ from index.text import counted, excerpt
 log = logging.getLogger(__name__)
 
 EXIT_USAGE = 2
-USER_ERRORS = (IngestError, NotFoundError, DuplicateError, ConfigError, QuestionError, ModelUnavailable)
+USER_ERRORS = (IngestError, NotFoundError, DuplicateError, ConfigError, QuestionError, ModelUnavailable, FeedError)
 
 
 def _print_article(article: Article, verb: str = "") -> None:
@@ -315,7 +317,15 @@ def _discord(config: Config, library: Library, token: str) -> int:
     from bot.discord.client import run_discord
     from bot.discord.services import Services
 
-    services = Services(library, open_answerer(config, library), config.ingest, config.discord, open_feedback(config))
+    services = Services(
+        library,
+        open_answerer(config, library),
+        config.ingest,
+        config.discord,
+        open_feedback(config),
+        open_feeds(config),
+        config.feeds,
+    )
     try:
         asyncio.run(run_discord(services, token))
     except discord.LoginFailure:
@@ -368,6 +378,49 @@ def cmd_feedback_export(args: argparse.Namespace, config: Config, library: Libra
         f"(flagged {REVIEW_FLAG!r}: fill in answers and evidence, then drop the flag)"
         + (f"; skipped {result.skipped} whose article is gone" if result.skipped else "")
     )
+    return 0
+
+
+def cmd_feed_add(args: argparse.Namespace, config: Config, library: Library) -> int:
+    items = check_feed(args.url, config.ingest)
+    feed = open_feeds(config).add(args.url, args.guild, None, f"cli:{args.actor}", config.feeds.max_feeds_per_server)
+    print(f"added feed {feed.id}: {feed.url} ({counted(len(items), 'item')}); `articlebot feed poll` indexes new ones")
+    return 0
+
+
+def cmd_feed_list(args: argparse.Namespace, config: Config, library: Library) -> int:
+    feeds = open_feeds(config).feeds(args.guild, everywhere=args.all)
+    if not feeds:
+        print("no feeds yet: add one with `articlebot feed add URL`")
+    for feed in feeds:
+        owner = f"server {feed.guild_id}" if feed.guild_id is not None else "command line"
+        failing = f"  failing {feed.failures}×: {feed.last_error}" if feed.failures else ""
+        print(f"{feed.id}  {feed.url}  ({owner}){failing}")
+    return 0
+
+
+def cmd_feed_remove(args: argparse.Namespace, config: Config, library: Library) -> int:
+    feed = open_feeds(config).remove(args.id, args.guild)
+    print(f"removed feed {feed.id}: {feed.url} (its articles stay)")
+    return 0
+
+
+def cmd_feed_poll(args: argparse.Namespace, config: Config, library: Library) -> int:
+    """Poll the feeds that are due (all of them with --all), e.g. from cron when the bot is not running."""
+    store = open_feeds(config)
+    now = time.time()
+    feeds = store.feeds(everywhere=True) if args.all else store.due(now)
+    for feed in feeds:
+        result = poll_feed(feed, store, library, config.ingest, config.feeds, now)
+        state = (
+            f"failed: {result.error}"
+            if result.error
+            else "not modified"
+            if result.not_modified
+            else f"indexed {', '.join(a.id for a in result.indexed) or 'nothing new'}"
+            + (f"; skipped {result.skipped}" if result.skipped else "")
+        )
+        print(f"{feed.id}  {feed.url}: {state}")
     return 0
 
 
@@ -468,6 +521,26 @@ def build_parser() -> argparse.ArgumentParser:
     fb_export.add_argument("out", type=Path, metavar="OUT", help="folder to write")
     fb_export.add_argument("--all", action="store_true", help="every answer someone voted on")
     fb_export.set_defaults(run=cmd_feedback_export)
+
+    feed = commands.add_parser("feed", help="RSS/Atom feeds whose new items are indexed")
+    feed_commands = feed.add_subparsers(dest="feed_command", required=True, metavar="ACTION")
+    guild = {"type": int, "default": None, "help": "the Discord server id (default: feeds of the command line)"}
+    feed_add = feed_commands.add_parser("add", help="subscribe to a feed (it is fetched once to check it)")
+    feed_add.add_argument("url")
+    feed_add.add_argument("--guild", **guild)
+    feed_add.add_argument("--actor", **actor)
+    feed_add.set_defaults(run=cmd_feed_add)
+    feed_list = feed_commands.add_parser("list", help="list feeds")
+    feed_list.add_argument("--guild", **guild)
+    feed_list.add_argument("--all", action="store_true", help="the feeds of every server too")
+    feed_list.set_defaults(run=cmd_feed_list)
+    feed_remove = feed_commands.add_parser("remove", help="unsubscribe (the articles stay)")
+    feed_remove.add_argument("id", type=int)
+    feed_remove.add_argument("--guild", **guild)
+    feed_remove.set_defaults(run=cmd_feed_remove)
+    feed_poll = feed_commands.add_parser("poll", help="poll the feeds that are due now and index new items")
+    feed_poll.add_argument("--all", action="store_true", help="every feed, due or not")
+    feed_poll.set_defaults(run=cmd_feed_poll)
 
     run = commands.add_parser("run", help="index the sample article if the store is empty, then start the bot")
     run.set_defaults(run=cmd_run)
