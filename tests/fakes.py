@@ -47,7 +47,7 @@ class ScriptedLLM(ChatModel):
     ) -> str:
         return "".join([piece async for piece in self.stream(messages, max_tokens, options=options)])
 
-    async def prefill(self, messages: list[ChatMessage]) -> None:
+    async def prefill(self, messages: list[ChatMessage], when_idle: bool = False) -> None:
         self.warmups.append(messages)
 
     async def yes_probability(self, messages: list[ChatMessage]) -> float:

@@ -16,8 +16,8 @@ from bot.answering.config import AnswerConfig
 from bot.answering.pipeline import Answer, Answerer, Citation
 from bot.discord.ask import BUSY
 from bot.discord.client import ArticleBot
-from bot.discord.feeds import FeedCommands
 from bot.discord.config import DiscordConfig
+from bot.discord.feeds import FeedCommands
 from bot.discord.services import Services
 from bot.feedback.store import FeedbackStore
 from bot.feeds.config import FeedsConfig
@@ -381,7 +381,11 @@ async def test_a_thread_answer_carries_vote_buttons_and_a_busy_reply_none(env, c
 async def test_a_moderator_subscribes_a_feed_whose_new_items_are_indexed_and_announced(
     env, guild, channel, mod, alice, services, site
 ):
-    site.routes["/budget"] = Route(body=b"<html><head><title>Budget passes</title></head><body><article><p>" + BUDGET + b"</p></article></body></html>")
+    site.routes["/budget"] = Route(
+        body=b"<html><head><title>Budget passes</title></head><body><article><p>"
+        + BUDGET
+        + b"</p></article></body></html>"
+    )
     site.routes["/feed"] = Route(
         content_type="application/rss+xml",
         body=(
@@ -391,7 +395,11 @@ async def test_a_moderator_subscribes_a_feed_whose_new_items_are_indexed_and_ann
         ).encode(),
     )
     added = await mod.slash(channel, "feed add", url=site.url("/feed"), channel=channel)
-    assert added.ephemeral and added.response.content.startswith("Added feed `1`") and "(1 item now)" in added.response.content
+    assert (
+        added.ephemeral
+        and added.response.content.startswith("Added feed `1`")
+        and "(1 item now)" in added.response.content
+    )
     refused = await mod.slash(channel, "feed add", url=site.url("/budget"))
     assert "not an RSS or Atom feed" in refused.response.content and "Nothing was changed" in refused.response.content
     cog = next(c for c in env.bot.cogs.values() if isinstance(c, FeedCommands))
@@ -418,7 +426,11 @@ async def test_a_moderator_subscribes_a_feed_whose_new_items_are_indexed_and_ann
 
 
 async def test_index_this_link_from_a_message_for_moderators_only(env, guild, channel, mod, alice, services, site):
-    site.routes["/budget"] = Route(body=b"<html><head><title>Budget passes</title></head><body><article><p>" + BUDGET + b"</p></article></body></html>")
+    site.routes["/budget"] = Route(
+        body=b"<html><head><title>Budget passes</title></head><body><article><p>"
+        + BUDGET
+        + b"</p></article></body></html>"
+    )
     posted = await alice.send(channel, f"Worth a read: <{site.url('/budget')}> (from the council)")
     command = env.backend.find_command("Index this link", guild.id, type=3)
     guild.set_command_permissions(int(command["id"]), {guild.default_role: True})  # opened to all by an admin

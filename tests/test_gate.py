@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.llm.gate import BACKGROUND, QUESTION, PriorityGate
+from bot.llm.gate import BACKGROUND, IDLE, QUESTION, PriorityGate
 
 
 async def test_waiting_questions_go_before_waiting_warm_ups():
@@ -38,19 +38,19 @@ async def test_a_cancelled_waiter_does_not_lose_the_slot():
             pass
 
 
-async def test_a_warm_up_waits_until_questions_have_stopped_coming():
-    gate = PriorityGate(1, background_idle_s=0.2)
+async def test_a_speculative_warm_up_waits_until_questions_have_stopped_coming():
+    gate = PriorityGate(1, idle_s=0.2)
     loop = asyncio.get_running_loop()
     async with gate.hold(QUESTION):
         pass
     finished = loop.time()
-    async with gate.hold(BACKGROUND):
+    async with gate.hold(IDLE):
         started = loop.time()
     assert started - finished >= 0.19  # not straight after the question
     order: list[str] = []
 
     async def warm_up() -> None:
-        async with gate.hold(BACKGROUND):
+        async with gate.hold(IDLE):
             order.append("warm-up")
 
     async def questions() -> None:
@@ -63,3 +63,12 @@ async def test_a_warm_up_waits_until_questions_have_stopped_coming():
     await asyncio.sleep(0)  # the first question is in
     await asyncio.gather(warm_up(), asking)
     assert order == ["question", "question", "question", "warm-up"]
+
+
+async def test_a_deliberate_warm_up_does_not_wait_for_quiet():
+    gate = PriorityGate(1, idle_s=60)
+    async with gate.hold(QUESTION):
+        pass
+    async with asyncio.timeout(1):
+        async with gate.hold(BACKGROUND):
+            pass

@@ -88,7 +88,6 @@ OnSentence = Callable[[str], Awaitable[None] | None]
 @dataclass(frozen=True)
 class Context:
     passages: list[Passage]
-    headers: list[str]  # the article_header of each passage's article
 
 
 def scored_sentences(passage: str, wanted: set[str]) -> list[tuple[int, str]]:
@@ -154,7 +153,7 @@ class Answerer:
         cost = sum(estimate_tokens(p.text) + 4 for p in whole)
         if not whole or cost > self._budget_tokens(question):
             return None
-        return Context(whole, self._headers(whole)), cost
+        return Context(whole), cost
 
     def _prefix_key(self, context: Context) -> str:
         return content_hash(article_system_message(self.templates, [p.text for p in context.passages]).content)
@@ -187,10 +186,7 @@ class Answerer:
         """The retrieved passages, best first, as many as fit."""
         texts = fit_passages([h.passage.text for h in hits], self._budget_tokens(question))
         chosen = [h.passage for h in hits[: len(texts)]]
-        return Context(chosen, self._headers(chosen))
-
-    def _headers(self, passages: list[Passage]) -> list[str]:
-        return article_headers(self.library, passages)
+        return Context(chosen)
 
     def _citation(self, n: int, passage: Passage, claim: str = "", quote: str | None = None) -> Citation:
         """Citation [n] of `passage`; its excerpt is `quote` (the evidence, verbatim) when given,
@@ -294,15 +290,14 @@ class Answerer:
                 self._refusal, question, hits, self._finish(timings, start), reason="no passage is close"
             )
         context, warm_later = await asyncio.to_thread(self.choose_context, hits, article_ids, asked)
-        self.warm_in_background(warm_later)
+        self.warm_in_background(warm_later, when_idle=True)
         passages = [p.text for p in context.passages]
         seen = tuple((p.article_id, p.n) for p in context.passages)
         try:
             messages = answer_messages(self.templates, passages, asked)
             raw = await self._generate(messages, timings, start)
-            checked = check_reply(
-                asked, raw, passages, context.headers, self.config.subject_check, self.config.max_novel_words
-            )
+            headers = await asyncio.to_thread(article_headers, self.library, context.passages)
+            checked = check_reply(asked, raw, passages, headers, self.config.subject_check, self.config.max_novel_words)
             if isinstance(checked, tuple):
                 checked = await self._relevant(asked, checked)
             verified = None
@@ -367,17 +362,18 @@ class Answerer:
         timings["total_s"] = time.perf_counter() - start
         return {k: round(v, 4) for k, v in timings.items()}
 
-    async def warm(self, article_ids: Collection[str] | None = None) -> None:
+    async def warm(self, article_ids: Collection[str] | None = None, when_idle: bool = False) -> None:
         """Load the models, then have the server read each article's whole-article prefix (one
-        prefix per article, reused by every scope that routes to it), behind live questions."""
+        prefix per article, reused by every scope that routes to it), behind live questions
+        (with `when_idle`: only while no questions come)."""
         await asyncio.to_thread(self.library.warm_up)
         ids = sorted(article_ids) if article_ids is not None else sorted(self.library.article_ids())
         for article_id in ids:
             fitting = await asyncio.to_thread(self._fitting_whole, [article_id], "a question of average length")
             if fitting is not None:
-                await self._prefill(fitting[0])
+                await self._prefill(fitting[0], when_idle)
 
-    async def _prefill(self, context: Context) -> None:
+    async def _prefill(self, context: Context, when_idle: bool = False) -> None:
         """Have the server read the context's prefix a few passages more at a time: each step is
         a prefix of the next (llama.cpp resumes from its cache), and a question waits for one
         step at most — `answer.warm_up_step_tokens`, a few seconds — never for a whole article."""
@@ -388,27 +384,28 @@ class Answerer:
         texts = [p.text for p in context.passages]
         try:
             for end in _steps([estimate_tokens(t) for t in texts], self.config.warm_up_step_tokens):
-                await self.llm.prefill(answer_messages(self.templates, texts[:end], "What is this about?"))
+                await self.llm.prefill(answer_messages(self.templates, texts[:end], "What is this about?"), when_idle)
         except LLMError as exc:
             log.warning("warm-up failed: %s", exc)
             return
         self._warm_prefixes.add(key)
         log.info("warmed %s in %.1f s", context.passages[0].article_id, time.perf_counter() - began)
 
-    def warm_in_background(self, article_ids: Collection[str]) -> None:
+    def warm_in_background(self, article_ids: Collection[str], when_idle: bool = False) -> None:
         """Warm these articles in the background, behind questions (at most one warm-up task
-        per article); for a new or re-indexed article, and for routing misses."""
+        per article): a new or re-indexed article between questions; a routing miss (`when_idle`:
+        it may never be asked about again) only while no questions come."""
         for article_id in article_ids:
             if article_id in self._warming:
                 continue
             self._warming.add(article_id)
-            task = asyncio.get_running_loop().create_task(self._warm_one(article_id))
+            task = asyncio.get_running_loop().create_task(self._warm_one(article_id, when_idle))
             self._warm_tasks.add(task)  # held so the running task is not garbage-collected
             task.add_done_callback(self._warm_tasks.discard)
 
-    async def _warm_one(self, article_id: str) -> None:
+    async def _warm_one(self, article_id: str, when_idle: bool) -> None:
         try:
-            await self.warm([article_id])
+            await self.warm([article_id], when_idle)
         finally:
             self._warming.discard(article_id)
 

@@ -34,8 +34,6 @@ def _describe(article: Article, global_ids: tuple[str, ...]) -> str:
     return f"`{article.id}` — {escape_text(article.title)} ({counted(article.passage_count, 'passage')}){scope}{link}"
 
 
-@app_commands.default_permissions(manage_guild=True)
-@app_commands.guild_only()
 _LINK = re.compile(r"https?://[^\s<>|)\]]+")
 
 
@@ -47,6 +45,8 @@ def index_link_menu(cog: ArticleCommands) -> app_commands.ContextMenu:
     return menu
 
 
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
 class ArticleCommands(
     ModeratorGate,
     commands.GroupCog,
@@ -145,8 +145,7 @@ class ArticleCommands(
             await self._reply(interaction, "That message has no http(s) link to index.")
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        url = link.group().rstrip(">")
-        await self._add(interaction, lambda: asyncio.to_thread(read_url, url, self.services.ingest))
+        await self._add(interaction, lambda: asyncio.to_thread(read_url, link.group(), self.services.ingest))
 
     @app_commands.command(name="remove", description="Remove an article and its passages")
     @app_commands.describe(id="the article's id (from /article list)")

@@ -20,7 +20,7 @@ import httpx
 import openai
 
 from bot.llm.config import LLMConfig
-from bot.llm.gate import BACKGROUND, QUESTION, PriorityGate
+from bot.llm.gate import BACKGROUND, IDLE, QUESTION, PriorityGate
 from bot.llm.models import resolve_model
 from bot.llm.protocol import ChatMessage, LLMError
 from bot.llm.server import LocalLLMServer, ServerSpec
@@ -132,9 +132,10 @@ class LLMClient:
     ) -> str:
         return "".join([piece async for piece in self.stream(messages, max_tokens=max_tokens, options=options)])
 
-    async def prefill(self, messages: list[ChatMessage]) -> None:
-        """Have the server read `messages` (and cache them), after any waiting question."""
-        async with self._request(BACKGROUND) as client:
+    async def prefill(self, messages: list[ChatMessage], when_idle: bool = False) -> None:
+        """Have the server read `messages` (and cache them), after any waiting question; with
+        `when_idle`, only once questions have stopped coming (llm.warm_up_after_idle_s)."""
+        async with self._request(IDLE if when_idle else BACKGROUND) as client:
             await client.chat.completions.create(
                 model=self.config.model, messages=[m.as_dict() for m in messages], max_tokens=1, temperature=0.0
             )

@@ -3,9 +3,10 @@
 On 2 cores one request at a time is fastest, so requests wait at a gate. When the model frees
 up, a waiting question always goes before a waiting warm-up. Warm-ups come in short steps
 (`Answerer` reads a long article a few passages at a time), so a question that arrives during
-one waits a few seconds at most, and the warm-up goes on between questions. A warm-up step
-starts only once no question has been asked or answered for `background_idle_s`: questions that
-come one after another (a busy channel, a batch) never wait behind a step at all.
+one waits a few seconds at most, and the warm-up goes on between questions. A speculative
+warm-up (IDLE: an article a question was routed to, which may never be asked about again) starts
+a step only once no question has reached the model for `idle_s`: questions that come one after
+another (a busy channel, a batch) never wait behind one of its steps.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ import heapq
 import itertools
 from collections.abc import AsyncIterator
 
-QUESTION, BACKGROUND = 0, 1
+QUESTION, BACKGROUND, IDLE = 0, 1, 2
 
 
 class PriorityGate:
-    def __init__(self, capacity: int, background_idle_s: float = 0.0):
+    def __init__(self, capacity: int, idle_s: float = 0.0):
         self._free = capacity
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
-        self._idle_s = background_idle_s
+        self._idle_s = idle_s
         self._questions = 0  # questions waiting or being answered
         self._last_question = -float("inf")  # loop time a question last finished
 
@@ -32,7 +33,7 @@ class PriorityGate:
     async def hold(self, priority: int = QUESTION) -> AsyncIterator[None]:
         if priority == QUESTION:
             self._questions += 1
-        else:
+        elif priority == IDLE:
             await self._quiet()
         try:
             await self._acquire(priority)
@@ -46,7 +47,7 @@ class PriorityGate:
                 self._last_question = asyncio.get_running_loop().time()
 
     async def _quiet(self) -> None:
-        """Return once no question is in, and none has been for `background_idle_s`."""
+        """Return once no question is in, and none has been for `idle_s`."""
         loop = asyncio.get_running_loop()
         while True:
             idle_for = loop.time() - self._last_question

@@ -44,8 +44,9 @@ class ChatModel(Protocol):
         self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None
     ) -> str: ...
 
-    async def prefill(self, messages: list[ChatMessage]) -> None:
-        """Let the server read and cache `messages` in the background, after any waiting question."""
+    async def prefill(self, messages: list[ChatMessage], when_idle: bool = False) -> None:
+        """Let the server read and cache `messages` in the background, after any waiting question
+        (with `when_idle`: only once questions have stopped coming for a while)."""
         ...
 
     async def yes_probability(self, messages: list[ChatMessage]) -> float:
