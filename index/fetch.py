@@ -203,7 +203,7 @@ def fetch_url(
             target, host_header, extensions = _pinned(url, address)
             try:
                 with client.stream("GET", target, headers=host_header, extensions=extensions) as response:
-                    if response.is_redirect:
+                    if response.has_redirect_location:  # is_redirect is any 3xx, a 304 too
                         url = urljoin(url, response.headers.get("location", ""))
                         log.info("redirected to %s", url)
                         continue

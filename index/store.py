@@ -6,6 +6,7 @@ matches it; see index/vectors.py.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import sqlite3
@@ -107,6 +108,38 @@ class StoredPassages:
     vectors: np.ndarray
 
 
+@contextmanager
+def connect(path: Path) -> Iterator[sqlite3.Connection]:
+    """One short-lived connection per operation: safe from any thread, and a transaction that
+    raises is rolled back as a whole. Also used by the bot's own small SQLite files."""
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        db.execute("PRAGMA foreign_keys=ON")
+        with db:
+            yield db
+    finally:
+        db.close()
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[sqlite3.Connection]:
+    """A write transaction that holds SQLite's write lock from its first statement, so what it
+    checks (an id is free, a text is new) still holds when it writes — even against another
+    process writing the same file."""
+    db = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
 class Store:
     def __init__(self, path: Path):
         self.path = path
@@ -148,35 +181,11 @@ class Store:
         with self._connect() as db:
             return int(db.execute("PRAGMA user_version").fetchone()[0])
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        # One short-lived connection per operation: safe from any thread, and a transaction
-        # that raises is rolled back as a whole.
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            db.execute("PRAGMA foreign_keys=ON")
-            with db:
-                yield db
-        finally:
-            db.close()
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
-    @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that holds SQLite's write lock from its first statement, so what it
-        checks (an id is free, a text is new) still holds when it writes — even against another
-        process writing the same store."""
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        finally:
-            db.close()
+    def _writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return writing(self.path)
 
     def generation(self) -> int:
         with self._connect() as db:

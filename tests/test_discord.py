@@ -83,8 +83,9 @@ def alice(env, guild):
 def mod(env, guild):
     """A member with the configured moderator role, which the server admin let use /article."""
     editors = guild.create_role("Editors")
-    command = env.backend.find_command("article", guild.id, type=1)
-    guild.set_command_permissions(int(command["id"]), {editors: True})
+    for name, kind in (("article", 1), ("feed", 1), ("Index this link", 3)):
+        command = env.backend.find_command(name, guild.id, type=kind)
+        guild.set_command_permissions(int(command["id"]), {editors: True})
     return guild.add_member(env.create_user("maria"), roles=[editors])
 
 
@@ -414,6 +415,7 @@ async def test_a_moderator_subscribes_a_feed_whose_new_items_are_indexed_and_ann
     guild.set_command_permissions(int(command["id"]), {guild.default_role: True})
     nope = await alice.slash(channel, "feed remove", id=1)
     assert nope.ephemeral and "only moderators" in nope.response.content and "manage feeds" in nope.response.content
+    assert [type(e).__name__ for e in env.errors] == ["NotModerator"]  # reported to the tree, handled
     other = env.create_guild("Elsewhere")
     editors = other.create_role("Editors")
     other.set_command_permissions(int(env.backend.find_command("feed", other.id, type=1)["id"]), {editors: True})

@@ -11,12 +11,12 @@ import json
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.answering.pipeline import Answer
+from index.store import connect
 
 ANSWER_ID_CHARS = 16  # hex digits of a random 64-bit id: unguessable, and short in a custom id
 
@@ -93,12 +93,8 @@ class FeedbackStore:
         with self._connect() as db:
             db.executescript(_SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=30)) as db:
-            db.execute("PRAGMA foreign_keys = ON")
-            with db:  # one transaction: committed on success, rolled back on error
-                yield db
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
     def record(self, answer: Answer, guild_id: int, channel_id: int, scope: list[str]) -> str:
         """Keep an answer about to be shown; returns the id its vote buttons carry."""

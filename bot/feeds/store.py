@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+
+from index.store import connect, writing
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -67,17 +68,12 @@ class FeedStore:
         with self._connect() as db:
             db.executescript(_SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=30)) as db:
-            db.execute("PRAGMA foreign_keys = ON")
-            with db:
-                yield db
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
     def add(self, url: str, guild_id: int | None, channel_id: int | None, actor: str, cap: int) -> Feed:
         """Subscribe; FeedError when the server has the feed already or `cap` feeds."""
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")  # the count and the insert as one step
+        with writing(self.path) as db:  # the checks and the insert as one step, under the write lock
             count = db.execute("SELECT COUNT(*) FROM feeds WHERE guild_id IS ?", (guild_id,)).fetchone()[0]
             if db.execute("SELECT 1 FROM feeds WHERE guild_id IS ? AND url = ?", (guild_id, url)).fetchone():
                 raise FeedError(f"{url} is already a feed here")

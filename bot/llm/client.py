@@ -117,12 +117,15 @@ class LLMClient:
                 extra_body=options or None,
             )
             finished = False
-            async for chunk in stream:
-                if not chunk.choices:
-                    continue
-                if chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
-                finished = finished or chunk.choices[0].finish_reason is not None
+            # Closed on the way out, also when the caller stops reading early (the answer's
+            # string has closed): else the response is left to the garbage collector mid-read.
+            async with stream:
+                async for chunk in stream:
+                    if not chunk.choices:
+                        continue
+                    if chunk.choices[0].delta.content:
+                        yield chunk.choices[0].delta.content
+                    finished = finished or chunk.choices[0].finish_reason is not None
             if not finished:
                 # A connection closed mid-answer can look like a normal end of the stream.
                 raise LLMError("the answer stream ended before the model finished")
