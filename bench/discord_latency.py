@@ -60,7 +60,7 @@ def open_services(config: Config, tmp: Path, llm: LLMClient) -> Services:
         library,
         Answerer(library, llm, config.answer),
         config.ingest,
-        dataclasses.replace(config.discord, cooldown_s=0, global_articles=("sample",)),
+        dataclasses.replace(config.discord, cooldown_s=0, global_articles=("sample",), shard_count=1),
         FeedbackStore(tmp / "feedback.sqlite3"),
         FeedStore(tmp / "feeds.sqlite3"),
         config.feeds,
