@@ -135,3 +135,18 @@ def test_ask_file_answers_every_line_with_one_model(run, library, monkeypatch, t
     questions.write_text("{broken\n")
     code, _, err = run("ask", "--file", str(questions))
     assert code == 2 and "questions.txt:1: expected a question" in err
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_ask_one_question_prints_the_answer_and_its_source(run, monkeypatch, stream):
+    from bot.answering.config import AnswerConfig
+    from bot.answering.pipeline import Answerer
+
+    from .fakes import ScriptedLLM
+
+    llm = ScriptedLLM("A building in the Podil neighborhood of Kyiv was hit.")
+    monkeypatch.setattr(cli, "open_answerer", lambda config, lib: Answerer(lib, llm, AnswerConfig()))
+    run("index", "add", str(SAMPLE), "--id", "sample")
+    code, out, err = run("ask", *([] if stream else ["--no-stream"]), "Which", "Kyiv", "neighbourhood", "was", "hit?")
+    assert code == 0, err
+    assert "Podil" in out and "[1]" in out and "passage 8" in out

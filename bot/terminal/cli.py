@@ -191,8 +191,8 @@ def cmd_ask(args: argparse.Namespace, config: Config, library: Library) -> int:
     async def run() -> None:
         if args.json or args.file:
             # One model start-up for the whole batch; one JSON object a line, in the file's order.
-            for question, scope in batch:
-                answer = await answerer.answer(question, scope)
+            for question, articles in batch:
+                answer = await answerer.answer(question, articles)
                 print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
         else:
             await _ask_one(answerer, batch[0][0], scope, stream=not args.no_stream)
