@@ -140,6 +140,22 @@ def writing(path: Path) -> Iterator[sqlite3.Connection]:
         db.close()
 
 
+class SchemaFile:
+    """A small SQLite file of the bot's own (votes, feeds): `schema` is created if missing, and
+    each call opens its own short connection, so it is safe from worker threads."""
+
+    schema = ""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with connect(path) as db:
+            db.executescript(self.schema)
+
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
+
+
 class Store:
     def __init__(self, path: Path):
         self.path = path

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 import time
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
 
 from bot.answering.pipeline import Answer
-from index.store import connect
+from index.store import SchemaFile
 
 ANSWER_ID_CHARS = 16  # hex digits of a random 64-bit id: unguessable, and short in a custom id
 
@@ -84,17 +81,8 @@ class Tally:
     down: int
 
 
-class FeedbackStore:
-    """SQLite at `path`; each call opens its own connection, so it is safe from worker threads."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
-
-    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
-        return connect(self.path)
+class FeedbackStore(SchemaFile):
+    schema = _SCHEMA
 
     def record(self, answer: Answer, guild_id: int, channel_id: int, scope: list[str]) -> str:
         """Keep an answer about to be shown; returns the id its vote buttons carry."""

@@ -7,13 +7,10 @@ Last-Modified) and its back-off state.
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
 
-from index.store import connect, writing
+from index.store import SchemaFile, writing
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -59,17 +56,8 @@ class Feed:
     next_poll: float
 
 
-class FeedStore:
-    """SQLite at `path`; each call opens its own connection, so it is safe from worker threads."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
-
-    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
-        return connect(self.path)
+class FeedStore(SchemaFile):
+    schema = _SCHEMA
 
     def add(self, url: str, guild_id: int | None, channel_id: int | None, actor: str, cap: int) -> Feed:
         """Subscribe; FeedError when the server has the feed already or `cap` feeds."""
