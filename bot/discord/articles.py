@@ -130,6 +130,7 @@ class ArticleCommands(
         except USER_ERRORS as exc:
             await self._reply(interaction, f"Could not add the article: {exc}. Nothing was changed.")
             return
+        log.info("added article %s for guild %s", article.id, interaction.guild_id)
         await self._reply(interaction, f"Added {_describe(article, self.services.discord.global_articles)}.")
         self.services.answerer.warm_in_background([article.id])
 
