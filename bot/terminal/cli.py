@@ -19,6 +19,7 @@ from pathlib import Path
 from bot.answering.pipeline import Answer, Answerer, QuestionError, Turn
 from bot.config import Config, load_config
 from bot.feedback.export import REVIEW_FLAG, export_cases
+from bot.feedback.store import ShownAnswer
 from bot.feeds.poll import check_feed, poll_feed
 from bot.feeds.store import FeedError
 from bot.llm.models import ModelUnavailable
@@ -352,10 +353,14 @@ def _discord(config: Config, library: Library, token: str) -> int:
     return 0
 
 
-def cmd_feedback_list(args: argparse.Namespace, config: Config, library: Library) -> int:
+def _voted_answers(config: Config, every: bool) -> list[ShownAnswer]:
+    """The answers readers voted on (`every`), or only those they disliked; newest first."""
     answers = open_feedback(config).answers()
-    if not args.all:
-        answers = [a for a in answers if a.disliked]
+    return answers if every else [a for a in answers if a.disliked]
+
+
+def cmd_feedback_list(args: argparse.Namespace, config: Config, library: Library) -> int:
+    answers = _voted_answers(config, every=args.all)
     if args.json:
         for a in answers:
             print(json.dumps(dataclasses.asdict(a)))
@@ -369,9 +374,7 @@ def cmd_feedback_list(args: argparse.Namespace, config: Config, library: Library
 
 
 def cmd_feedback_export(args: argparse.Namespace, config: Config, library: Library) -> int:
-    answers = open_feedback(config).answers()
-    if not args.all:
-        answers = [a for a in answers if a.disliked]
+    answers = _voted_answers(config, every=args.all)
     result = export_cases(answers, library, args.out)
     print(
         f"wrote {counted(result.cases, 'case')} on {counted(result.articles, 'article')} to {args.out} "
