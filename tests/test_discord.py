@@ -5,6 +5,7 @@ The LLM is scripted here (these tests are about the Discord front end); the inde
 
 from __future__ import annotations
 
+import asyncio
 import time
 from email.utils import formatdate
 
@@ -18,6 +19,7 @@ from bot.discord.ask import BUSY
 from bot.discord.client import ArticleBot
 from bot.discord.config import DiscordConfig
 from bot.discord.feeds import FeedCommands
+from bot.discord.format import format_answer
 from bot.discord.services import Services
 from bot.feedback.store import FeedbackStore
 from bot.feeds.config import FeedsConfig
@@ -312,12 +314,62 @@ async def test_article_autocomplete_offers_this_servers_articles_only(env, guild
 
 
 async def test_a_rate_limited_answer_is_sent_again_not_lost(env, channel, alice, llm):
-    """Discord answers 429 to the first attempt to post the answer: the answer still arrives, once."""
+    """Discord answers 429 to the first edit that puts the answer in place: it still arrives, once."""
     llm.replies.append(PODIL)
-    env.inject_error("POST", "/webhooks/*", status=429, message="You are being rate limited.", times=1)
+    env.inject_error("PATCH", "/webhooks/*", status=429, message="You are being rate limited.", times=1)
     result = await alice.slash(channel, "ask", question="Which Kyiv neighbourhood was hit?")
     [content] = bot_messages(result)
-    assert content.startswith("A building in the Podil neighborhood of Kyiv was hit [1].")
+    assert content.startswith("A building in the Podil neighborhood of Kyiv was hit [1].") and "**Sources**" in content
+    assert set(vote_buttons(result.response)) == {"👍", "👎"}
+    assert sum(r.method == "PATCH" for r in webhook_posts(env)) == 2  # the refused edit, then the same again
+
+
+def answer_in_two_parts(services, monkeypatch, pause_s: float) -> list[Answer]:
+    """The answerer settles two checked sentences `pause_s` apart (real answers are one sentence:
+    this drives the front end's streaming). Returns the list the final Answer is put in."""
+    [passage] = [p for p in services.library.passages_of(["sample"]) if "Podil" in p.text]
+    citation = Citation(1, "sample", "Putin rally", passage.n, passage.text, None, PODIL)
+    first, whole = f"{PODIL[:-1]} [1].", f"{PODIL[:-1]} [1]. Nineteen people were wounded [1]."
+    answers: list[Answer] = []
+
+    async def in_parts(question, article_ids=None, history=(), on_sentence=None):
+        on_sentence(first)
+        await asyncio.sleep(pause_s)
+        on_sentence(whole)
+        answers.append(Answer(question, whole, False, "llm", [citation]))
+        return answers[-1]
+
+    monkeypatch.setattr(services.answerer, "answer", in_parts)
+    return answers
+
+
+async def test_an_answer_streams_into_its_reply_and_ends_as_the_whole_answer(
+    env, channel, alice, services, monkeypatch
+):
+    answers = answer_in_two_parts(services, monkeypatch, pause_s=1.5)
+    result = await alice.slash(channel, "ask", question="What happened in Kyiv?")
+    edits = [r.json["content"] for r in webhook_posts(env) if r.method == "PATCH"]
+    # First sentence alone, then the whole answer with its sources: each shown text grows the last.
+    assert edits == [f"{PODIL[:-1]} [1].", format_answer(answers[0])]
+    assert result.followups == [] and result.response.content == format_answer(answers[0])
+    assert set(vote_buttons(result.response)) == {"👍", "👎"}
+
+
+async def test_parts_settled_together_go_out_in_one_edit(env, channel, alice, services, monkeypatch):
+    answers = answer_in_two_parts(services, monkeypatch, pause_s=0.0)
+    await alice.slash(channel, "ask", question="What happened in Kyiv?")
+    assert [r.json["content"] for r in webhook_posts(env) if r.method == "PATCH"] == [format_answer(answers[0])]
+
+
+async def test_a_thread_answer_streams_into_one_message(env, channel, alice, services, monkeypatch):
+    answers = answer_in_two_parts(services, monkeypatch, pause_s=1.5)
+    await alice.send(channel, f"<@{env.bot.user.id}> What happened in Kyiv?")
+    [thread] = channel.threads
+    [reply] = [m for m in thread.history() if m.author.id == env.bot.user.id]
+    assert reply.content == format_answer(answers[0]) and set(vote_buttons(reply)) == {"👍", "👎"}
+    sent = [r.json["content"] for r in env.http_requests if r.method == "POST" and r.path.endswith("/messages")]
+    edited = [r.json["content"] for r in env.http_requests if r.method == "PATCH" and "/messages/" in r.path]
+    assert sent[-1] == f"{PODIL[:-1]} [1]." and edited == [format_answer(answers[0])]
 
 
 async def test_a_rate_limited_thread_answer_is_sent_again(env, channel, alice, llm):

@@ -6,17 +6,17 @@ import asyncio
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.answering.pipeline import Answer, QuestionError, Turn
+from bot.answering.pipeline import Answer, OnSentence, QuestionError, Turn
 from bot.discord.feedback import view_for
-from bot.discord.format import format_answer, split_message
-from bot.discord.services import NO_MENTIONS, ScopeError, Services, send_retrying
+from bot.discord.format import escape_answer, format_answer
+from bot.discord.live import LiveReply, OriginalResponse, channel_poster, followup_poster
+from bot.discord.services import NO_MENTIONS, ScopeError, Services
 
 log = logging.getLogger(__name__)
 
@@ -60,19 +60,24 @@ class AskCog(commands.Cog):
             return [], f"Please wait {wait:.0f} s before asking again."
         return scope, None
 
-    async def _answer(self, question: str, scope: list[str], history: list[Turn]) -> Answer | None:
+    async def _answer(
+        self, question: str, scope: list[str], history: list[Turn], on_sentence: OnSentence
+    ) -> Answer | None:
         """The answer, or None when too many questions are already being answered."""
         if not self.services.in_flight.try_enter():
             return None
         try:
-            return await self.services.answerer.answer(question, scope, history)
+            return await self.services.answerer.answer(question, scope, history, on_sentence=on_sentence)
         finally:
             self.services.in_flight.leave()
 
-    async def _reply(self, question: str, scope: list[str], history: list[Turn]) -> tuple[str, Answer | None]:
-        """The text to send, and the answer when there is one (never an exception)."""
+    async def _reply(
+        self, question: str, scope: list[str], history: list[Turn], live: LiveReply
+    ) -> tuple[str, Answer | None]:
+        """The whole text to show, and the answer when there is one (never an exception).
+        Checked sentences are shown on `live` as they settle, before the sources exist."""
         try:
-            answer = await self._answer(question, scope, history)
+            answer = await self._answer(question, scope, history, lambda text: live.show(escape_answer(text)))
         except Exception:
             log.exception("answering %r failed", question)
             return SORRY, None
@@ -103,10 +108,11 @@ class AskCog(commands.Cog):
         except discord.NotFound:  # the 3 s window passed (e.g. the event loop was stalled): nothing can be sent
             log.warning("interaction %s expired before it could be deferred", interaction.id)
             return
-        text, answer = await self._reply(question, scope, [])
+        live = LiveReply(followup_poster(interaction), first=OriginalResponse(interaction))
+        text, answer = await self._reply(question, scope, [], live)
         view = await self._votes(answer, guild_id, interaction.channel_id or 0, scope)
         try:
-            await _send_chunks(interaction.followup.send, text, view)
+            await live.finish(text, view)
         except discord.HTTPException as exc:
             log.warning("could not send the answer to interaction %s: %s", interaction.id, exc)
 
@@ -156,23 +162,14 @@ class AskCog(commands.Cog):
                 except discord.Forbidden:
                     log.warning("no permission to create threads in channel %s; answering in the channel", channel.id)
             history = self.conversations.get(target.id, []) if isinstance(target, discord.Thread) else []
+            live = LiveReply(channel_poster(target))
             async with target.typing():
-                text, answer = await self._reply(question, scope, history)
+                text, answer = await self._reply(question, scope, history, live)
             if isinstance(target, discord.Thread) and answer is not None:
                 self._remember(target.id, (history + [Turn(question, answer.text)])[-MAX_TURNS_KEPT:])
             view = await self._votes(answer, guild_id, target.id, scope)
-            await _send_chunks(target.send, text, view)
+            await live.finish(text, view)
         except discord.Forbidden:
             log.warning("missing permissions to answer in channel %s of guild %s", channel.id, message.guild.id)
         except discord.HTTPException as exc:
             log.warning("could not answer a mention: %s", exc)
-
-
-async def _send_chunks(send: Callable[..., Awaitable[Any]], text: str, view: discord.ui.View | None) -> None:
-    """`text` in messages of at most 2,000 characters; the vote buttons go under the last one."""
-    chunks = split_message(text)
-    for i, chunk in enumerate(chunks):
-        extra = {"view": view} if view is not None and i == len(chunks) - 1 else {}
-        await send_retrying(
-            lambda chunk=chunk, extra=extra: send(chunk, allowed_mentions=NO_MENTIONS, suppress_embeds=True, **extra)
-        )

@@ -30,7 +30,7 @@ def format_answer(answer: Answer) -> str:
     parts = []
     if answer.notice:
         parts.append(f"*{escape_text(answer.notice)}*")
-    parts.append(_escape_answer(answer.text))
+    parts.append(escape_answer(answer.text))
     if answer.citations:
         parts.append("**Sources**\n" + "\n".join(_source_line(c) for c in answer.citations))
     if answer.related:
@@ -38,7 +38,7 @@ def format_answer(answer: Answer) -> str:
     return "\n\n".join(parts)
 
 
-def _escape_answer(text: str) -> str:
+def escape_answer(text: str) -> str:
     """Escape the model's text but keep its [n] citation markers readable."""
     pieces = re.split(r"(\[\d+\])", text)
     return "".join(p if re.fullmatch(r"\[\d+\]", p) else escape_text(p) for p in pieces)
