@@ -20,7 +20,8 @@ from bot.discord.client import ArticleBot
 from bot.discord.config import DiscordConfig
 from bot.discord.feeds import FeedCommands
 from bot.discord.format import format_answer
-from bot.discord.services import Services
+from bot.discord.passages import passage_page
+from bot.discord.services import ScopeError, Services
 from bot.feedback.store import FeedbackStore
 from bot.feeds.config import FeedsConfig
 from bot.feeds.store import FeedStore
@@ -138,17 +139,15 @@ async def test_refusal_offers_related_reading(channel, alice, llm):
     assert "World Cup" not in content.split("\n")[0][len("The article doesn't say.") :]
 
 
-async def test_cooldown_and_question_cap(channel, alice, llm):
+async def test_cooldown_and_question_cap(env, channel, alice, llm):
     llm.replies.append(PODIL)
     await alice.slash(channel, "ask", question="Which Kyiv neighbourhood was hit?")
     again = await alice.slash(channel, "ask", question="And when?")
     assert again.ephemeral and again.response.content.startswith("Please wait")
-    long = await alice.slash(channel, "ask", question="why?" * 1000)
-    assert (
-        long.ephemeral
-        and "4,000 characters" in long.response.content
-        and "answer.max_question_chars" in long.response.content
-    )
+    with pytest.raises(simcord.backend.errors.OptionError, match="at most 1000 characters"):
+        await alice.slash(channel, "ask", question="why?" * 1000)  # Discord itself refuses it
+    await alice.send(channel, f"<@{env.bot.user.id}> " + "why?" * 300)  # a mention is capped by our check
+    assert "1,000 (answer.max_question_chars)" in channel.last_message.content
 
 
 async def test_everyone_mention_pings_no_one(env, channel, alice, llm):
@@ -432,7 +431,7 @@ async def test_a_thread_answer_carries_vote_buttons_and_a_busy_reply_none(env, c
 
 
 async def test_a_moderator_subscribes_a_feed_whose_new_items_are_indexed_and_announced(
-    env, guild, channel, mod, alice, services, site
+    env, guild, channel, mod, alice, services, site, llm
 ):
     site.routes["/budget"] = Route(
         body=b"<html><head><title>Budget passes</title></head><body><article><p>"
@@ -458,7 +457,28 @@ async def test_a_moderator_subscribes_a_feed_whose_new_items_are_indexed_and_ann
     cog = next(c for c in env.bot.cogs.values() if isinstance(c, FeedCommands))
     [result] = await cog.poll_due()
     assert [a.title for a in result.indexed] == ["Budget passes"] and result.indexed[0].guild_id == guild.id
-    assert any(m.content.startswith("Indexed: **Budget passes**") for m in channel.history())
+    [announcement] = [m for m in channel.history() if m.content.startswith("Indexed: **Budget passes**")]
+    # A member opens a thread on the announcement: questions there are answered from that article.
+    opened = await alice.context_menu(channel, "Ask about this article", announcement)
+    [thread] = channel.threads
+    assert (
+        opened.ephemeral
+        and opened.response.content == f"Ask in <#{thread.id}>: questions there are answered from `budget-passes`."
+    )
+    llm.replies.append("The council approved a new budget for public libraries.")
+    await alice.send(thread, "What did the council approve?")
+    assert any("libraries [1]" in m.content for m in thread.history())
+    env.bot.services.cooldown = None
+    asked = len(llm.requests)
+    llm.replies.append(PODIL)
+    await alice.send(thread, "Which Kyiv neighbourhood was hit?")  # the sample article's, out of this scope
+    assert not any("Podil" in m.content for request in llm.requests[asked:] for m in request)
+    assert not any("Podil" in m.content for m in thread.history())
+    copied = await alice.send(channel, announcement.content)  # a member's copy is not the bot's announcement
+    assert (
+        "my “Indexed:” messages"
+        in (await alice.context_menu(channel, "Ask about this article", copied)).response.content
+    )
     assert await cog.poll_due() == []  # not due again for poll_interval_s
     listing = (await mod.slash(channel, "feed list")).response.content
     assert listing.startswith("`1` <http://127.0.0.1") and f"<#{channel.id}>" in listing
@@ -477,6 +497,35 @@ async def test_a_moderator_subscribes_a_feed_whose_new_items_are_indexed_and_ann
     removed = await mod.slash(channel, "feed remove", id=1)
     assert removed.response.content.startswith("Removed feed `1`")
     assert [a.title for a in services.library.articles_for_guild(guild.id)] == ["Budget passes"]  # articles stay
+
+
+async def test_article_show_pages_through_passages_with_buttons(env, guild, channel, mod, alice, services):
+    count = len(services.library.passages_of(["sample"]))
+    first = await mod.slash(channel, "article show", id="sample")
+    assert first.ephemeral and first.response.content.startswith(
+        f"`sample` — **Putin rally** · passage 1 of {count}\n> "
+    )
+    second = await mod.click(first.response, label="▶")
+    assert f"passage 2 of {count}" in second.response.content
+    back = await mod.click(second.response, label="◀")
+    assert f"passage 1 of {count}" in back.response.content
+    last = await mod.slash(channel, "article show", id="sample", passage=999)  # past the end: the last one
+    assert f"passage {count} of {count}" in last.response.content
+    missing = await mod.slash(channel, "article show", id="nope")
+    assert "no article `nope` in this server" in missing.response.content
+    # A button's id names the article: one another server cannot see shows nothing there.
+    await mod.slash(channel, "article add", text=BUDGET.decode(), id="budget")
+    with pytest.raises(ScopeError):
+        passage_page(services, env.create_guild("Elsewhere").id, "budget", 1)
+
+
+async def test_the_question_option_carries_the_configured_cap_and_every_option_a_description(env, guild, services):
+    [option] = [o for o in env.backend.find_command("ask", guild.id, type=1)["options"] if o["name"] == "question"]
+    assert option["max_length"] == services.answerer.config.max_question_chars
+    # Every option of every command says what it is (Discord shows "…" otherwise).
+    options = [o for scope in env.backend.commands.values() for c in scope.values() for o in c.get("options", [])]
+    options += [o for group in list(options) for o in group.get("options", [])]  # subcommands' options
+    assert options and all(o["description"] not in ("", "…") for o in options)
 
 
 async def test_index_this_link_from_a_message_for_moderators_only(env, guild, channel, mod, alice, services, site):

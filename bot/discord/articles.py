@@ -16,7 +16,8 @@ from discord.ext import commands
 from bot.discord.feedback import DOWN, UP
 from bot.discord.format import escape_text
 from bot.discord.moderators import ModeratorGate, NotModerator
-from bot.discord.services import ScopeError, Services, actor_name
+from bot.discord.passages import passage_page
+from bot.discord.services import NO_MENTIONS, ScopeError, Services, actor_name
 from index.errors import DuplicateError, IngestError, NotFoundError
 from index.ingest import document_from_bytes, document_from_text, read_url
 from index.models import Article, Document
@@ -178,6 +179,17 @@ class ArticleCommands(
             interaction, "\n".join(lines)[:1900] if lines else "No articles yet: add one with `/article add`."
         )
 
+    @app_commands.command(name="show", description="Page through an article's passages, numbered as sources cite them")
+    @app_commands.describe(id="the article's id (from /article list)", passage="the passage to start at (default 1)")
+    async def show(self, interaction: discord.Interaction, id: str, passage: app_commands.Range[int, 1] = 1) -> None:
+        assert interaction.guild_id is not None
+        try:
+            text, view = await asyncio.to_thread(passage_page, self.services, interaction.guild_id, id, passage)
+        except ScopeError as exc:
+            await self._reply(interaction, f"{str(exc).capitalize()}.")
+            return
+        await interaction.response.send_message(text, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
     @app_commands.command(
         name="reindex", description="Fetch and split an article again (all of this server's when no id)"
     )
@@ -218,7 +230,7 @@ class ArticleCommands(
         assert interaction.guild_id is not None and interaction.channel_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            scope = await asyncio.to_thread(self.services.scope_for, interaction.guild_id, None, id)
+            scope = await asyncio.to_thread(self.services.scope_for, interaction.guild_id, (), id)
             await asyncio.to_thread(
                 self.services.library.set_channel_article,
                 interaction.channel_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 from collections import OrderedDict
@@ -14,9 +15,9 @@ from discord.ext import commands
 
 from bot.answering.pipeline import Answer, OnSentence, QuestionError, Turn
 from bot.discord.feedback import view_for
-from bot.discord.format import escape_answer, format_answer
+from bot.discord.format import announced_article, escape_answer, format_answer
 from bot.discord.live import LiveReply, OriginalResponse, channel_poster, followup_poster
-from bot.discord.services import NO_MENTIONS, ScopeError, Services
+from bot.discord.services import NO_MENTIONS, ScopeError, Services, actor_name
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +29,26 @@ MAX_CONVERSATIONS = 1000
 BUSY = "I'm answering other questions right now; please ask again in a minute."
 
 
+def ask_about_menu(cog: AskCog) -> app_commands.ContextMenu:
+    """The message context menu "Ask about this article" (everyone), bound to the ask cog."""
+    menu = app_commands.ContextMenu(name="Ask about this article", callback=cog.ask_about)
+    menu.guild_only = True
+    return menu
+
+
 class AskCog(commands.Cog):
     def __init__(self, bot: commands.Bot, services: Services):
         self.bot = bot
         self.services = services
         # thread id → turns, for follow-ups; the least recently used threads are forgotten first.
         self.conversations: OrderedDict[int, list[Turn]] = OrderedDict()
+        # Discord enforces the question's cap in the client. The cap is configuration, so it is set
+        # on this instance's copy of the command: discord.py has no public setter, and a string
+        # option's max_value is sent as its max_length.
+        params = self.ask._params
+        params["question"] = dataclasses.replace(
+            params["question"], min_value=1, max_value=services.answerer.config.max_question_chars
+        )
 
     def _remember(self, thread_id: int, turns: list[Turn]) -> None:
         self.conversations[thread_id] = turns
@@ -98,7 +113,9 @@ class AskCog(commands.Cog):
     async def ask(self, interaction: discord.Interaction, question: str, article: str | None = None) -> None:
         guild_id = interaction.guild_id or 0
         scope, problem = await self._gatekeep(
-            interaction.user.id, question, lambda: self.services.scope_for(guild_id, interaction.channel_id, article)
+            interaction.user.id,
+            question,
+            lambda: self.services.scope_for(guild_id, _channel_ids(interaction.channel), article),
         )
         if problem is not None:
             await interaction.response.send_message(problem, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -130,6 +147,37 @@ class AskCog(commands.Cog):
             if current in a.id or current in a.title.lower()
         ][:25]
 
+    # -- "Ask about this article" on a feed announcement -----------------------------------
+
+    async def ask_about(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """A thread on the bot's "Indexed:" message whose questions are answered from that article."""
+        me = self.bot.user
+        article_id = announced_article(message.content) if me and message.author.id == me.id else None
+        if article_id is None or interaction.guild_id is None:
+            await interaction.response.send_message(
+                "Use this on one of my “Indexed:” messages; for other questions, `/ask`.",
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = interaction.guild_id
+        try:
+            await asyncio.to_thread(self.services.scope_for, guild_id, (), article_id)
+            thread = message.thread or await message.create_thread(
+                name=f"Questions: {self.services.library.titles().get(article_id, article_id)}"[:THREAD_NAME_CHARS]
+            )
+            await asyncio.to_thread(
+                self.services.library.set_channel_article, thread.id, guild_id, article_id, actor_name(interaction)
+            )
+        except ScopeError as exc:
+            text = f"{str(exc).capitalize()}."
+        except discord.Forbidden:
+            text = "I may not create threads here; ask with `/ask` and `article:` instead."
+        else:
+            text = f"Ask in {thread.mention}: questions there are answered from `{article_id}`."
+        await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+
     # -- mentions and threads -----------------------------------------------------------------
 
     def _question_from_mention(self, message: discord.Message) -> str:
@@ -146,10 +194,9 @@ class AskCog(commands.Cog):
         question = self._question_from_mention(message) if in_our_thread or mentioned else ""
         if not question:
             return
-        parent = channel.parent_id if isinstance(channel, discord.Thread) else channel.id
         guild_id = message.guild.id
         scope, problem = await self._gatekeep(
-            message.author.id, question, lambda: self.services.scope_for(guild_id, parent, None)
+            message.author.id, question, lambda: self.services.scope_for(guild_id, _channel_ids(channel), None)
         )
         try:
             if problem is not None:
@@ -173,3 +220,10 @@ class AskCog(commands.Cog):
             log.warning("missing permissions to answer in channel %s of guild %s", channel.id, message.guild.id)
         except discord.HTTPException as exc:
             log.warning("could not answer a mention: %s", exc)
+
+
+def _channel_ids(channel: discord.abc.Snowflake | None) -> list[int]:
+    """Where a question's default article is looked up: a thread's own, then its channel's."""
+    if isinstance(channel, discord.Thread):
+        return [channel.id, channel.parent_id]
+    return [channel.id] if channel is not None else []

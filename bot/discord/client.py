@@ -13,9 +13,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.articles import ArticleCommands, index_link_menu
-from bot.discord.ask import AskCog
+from bot.discord.ask import AskCog, ask_about_menu
 from bot.discord.feedback import FeedbackButton
 from bot.discord.feeds import FeedCommands
+from bot.discord.passages import PageButton
 from bot.discord.services import NO_MENTIONS, Services
 
 log = logging.getLogger(__name__)
@@ -54,13 +55,15 @@ class ArticleBot(commands.AutoShardedBot):
         self.services = services
 
     async def setup_hook(self) -> None:
-        await self.add_cog(AskCog(self, self.services))
+        ask = AskCog(self, self.services)
+        await self.add_cog(ask)
+        self.tree.add_command(ask_about_menu(ask))
         articles = ArticleCommands(self.services)
         await self.add_cog(articles)
         self.tree.add_command(index_link_menu(articles))
         await self.add_cog(FeedCommands(self, self.services))
-        # Vote buttons of answers sent before this process started keep working.
-        self.add_dynamic_items(FeedbackButton)
+        # Buttons of messages sent before this process started keep working.
+        self.add_dynamic_items(FeedbackButton, PageButton)
         guild_id = self.services.discord.sync_guild_id
         if guild_id:
             guild = discord.Object(id=guild_id)

@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.discord.format import escape_text
+from bot.discord.format import indexed_announcement
 from bot.discord.moderators import ModeratorGate
 from bot.discord.services import NO_MENTIONS, Services, actor_name, send_retrying
 from bot.feeds.poll import PollResult, check_feed, poll_feed
@@ -102,7 +102,7 @@ class FeedCommands(
         if not isinstance(channel, discord.abc.Messageable):
             return
         for article in result.indexed:
-            text = f"Indexed: **{escape_text(article.title)}** (`{article.id}`), from a feed. Ask about it with `/ask`."
+            text = indexed_announcement(article.title, article.id)
             try:
                 await send_retrying(lambda text=text: channel.send(text, allowed_mentions=NO_MENTIONS))
             except discord.HTTPException as exc:

@@ -44,6 +44,25 @@ def escape_answer(text: str) -> str:
     return "".join(p if re.fullmatch(r"\[\d+\]", p) else escape_text(p) for p in pieces)
 
 
+INDEXED_PREFIX = "Indexed: "
+# The article id of an announcement; ids are [a-z0-9_-] (index.library), escaped titles carry no backtick.
+_ANNOUNCED_ID = re.compile(r"\(`([a-z0-9][a-z0-9_-]{0,63})`\), from a feed\.")
+
+
+def indexed_announcement(title: str, article_id: str) -> str:
+    """What the bot posts when a feed item is indexed; `announced_article` reads the id back."""
+    return (
+        f"{INDEXED_PREFIX}**{escape_text(title)}** (`{article_id}`), from a feed. Ask about it with `/ask`, "
+        "or open this message's Apps menu → *Ask about this article* for a thread on it."
+    )
+
+
+def announced_article(content: str) -> str | None:
+    """The article id of an `indexed_announcement` text, else None."""
+    match = _ANNOUNCED_ID.search(content) if content.startswith(INDEXED_PREFIX) else None
+    return match.group(1) if match else None
+
+
 def _protected_ranges(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _ATOMIC.finditer(text)]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -110,14 +110,16 @@ class Services:
         bucket = self.cooldown.get_bucket(user_id)
         return (bucket.update_rate_limit() or 0.0) if bucket is not None else 0.0
 
-    def scope_for(self, guild_id: int, channel_id: int | None, article: str | None) -> list[str]:
-        """Article ids a question in this guild/channel may use; raises ScopeError with a user message."""
+    def scope_for(self, guild_id: int, channel_ids: Sequence[int], article: str | None) -> list[str]:
+        """Article ids a question in this guild may use: `article`, else the default of the first of
+        `channel_ids` that has one (a thread, then its channel), else all the server's articles.
+        Raises ScopeError with a user message."""
         visible = [a.id for a in self.library.articles_for_guild(guild_id, self.discord.global_articles)]
         if article:
             if article not in visible:
                 raise ScopeError(f"there is no article `{article}` in this server; `/article list` shows them")
             return [article]
-        if channel_id is not None:
+        for channel_id in channel_ids:
             default = self.library.channel_article(channel_id)
             if default in visible:
                 return [default]
