@@ -88,3 +88,12 @@ async def test_nothing_is_shown_after_finish():
     with pytest.raises(RuntimeError):
         reply.show("Later.")
     assert [text for _, _, text, _ in log] == ["Done."]
+
+
+async def test_a_final_text_does_not_wait_for_the_settling_of_a_part():
+    reply, log = live_reply(settle_s=0.5)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    reply.show("One.")
+    await reply.finish("One.\n\nSources")
+    assert [text for _, _, text, _ in log] == ["One.\n\nSources"] and log[0][0] - began < 0.1

@@ -83,6 +83,7 @@ class LiveReply:
     _applied: tuple[str, bool] | None = None  # the text last put on Discord, and whether it was final
     _last_edit: float = float("-inf")
     _pending: asyncio.Task[None] | None = None
+    _sleeping: bool = False  # the pending edit is still waiting (it may be cancelled safely)
 
     def __post_init__(self) -> None:
         if self.first is not None:
@@ -95,6 +96,7 @@ class LiveReply:
             raise RuntimeError("the reply is already finished")
         self._latest = text
         if self._pending is None or self._pending.done():
+            self._sleeping = True  # from now: a task not yet started has sent nothing either
             self._pending = asyncio.create_task(self._flush(self.settle_s))
 
     async def finish(self, text: str, view: discord.ui.View | None = None) -> None:
@@ -102,16 +104,23 @@ class LiveReply:
         Raises the HTTPException of an edit Discord refused (other than 429, waited out)."""
         self._latest, self._view, self._final = text, view, True
         if self._pending is not None:
-            await self._pending  # it may already carry the final text
+            if self._sleeping:  # nothing sent yet: this edit replaces it, without its wait
+                self._pending.cancel()
+                await asyncio.wait([self._pending])
+            else:
+                await self._pending  # an edit on its way; raises what it raised
         await self._flush(0.0)
 
     async def _flush(self, settle_s: float) -> None:
         """After `settle_s` and the rest of the interval since the last edit, show the newest text."""
         if self._applied == (self._latest, self._final):
             return  # a finish whose text the pending edit already showed
-        await asyncio.sleep(settle_s)
         loop = asyncio.get_running_loop()
-        await asyncio.sleep(max(0.0, self._last_edit + self.interval_s - loop.time()))
+        try:
+            await asyncio.sleep(settle_s)
+            await asyncio.sleep(max(0.0, self._last_edit + self.interval_s - loop.time()))
+        finally:
+            self._sleeping = False
         text, final = self._latest, self._final
         if self._applied == (text, final):
             return
