@@ -2,8 +2,9 @@
 in-process Discord (REST + gateway), the configured local model, the sample article warmed.
 
 For each of the ten questions of bench/answer_latency.py, the time from the slash command to the
-end of the interaction, by which the answer message (the bot's first and only visible sentence:
-it is shown whole, once checked) has been posted — an upper bound on when a reader sees it.
+end of the interaction, by which the deferred reply has been edited to the checked answer (its
+first visible sentence: nothing is shown before the checks pass) — an upper bound on when a
+reader sees it.
 
 Run: .venv/bin/python bench/discord_latency.py [--config config.toml]
 """
