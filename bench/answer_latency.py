@@ -56,8 +56,11 @@ class CountingLLM:
     async def complete(self, messages, max_tokens, *, options=None):
         return await self.inner.complete(messages, max_tokens, options=options)
 
-    async def prefill(self, messages, when_idle=False):
-        await self.inner.prefill(messages, when_idle)
+    async def prefill(self, messages, when_idle=False, keep=False):
+        await self.inner.prefill(messages, when_idle, keep)
+
+    def is_kept(self, messages):
+        return self.inner.is_kept(messages)
 
     async def yes_probability(self, messages):
         return await self.inner.yes_probability(messages)

@@ -27,7 +27,7 @@ def open_library(config: Config) -> Library:
 
 
 def open_answerer(config: Config, library: Library) -> Answerer:
-    return Answerer(library, LLMClient(config.llm, config.models_dir), config.answer)
+    return Answerer(library, LLMClient(config.llm, config.models_dir, config.data_dir / "llm-state"), config.answer)
 
 
 def open_feedback(config: Config) -> FeedbackStore:

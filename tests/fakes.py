@@ -20,6 +20,7 @@ class ScriptedLLM(ChatModel):
         self.warmups: list[list[ChatMessage]] = []
         self.verifications: list[list[ChatMessage]] = []
         self.yes = 1.0  # what the verification pass answers
+        self.kept: set[str] = set()  # first messages of prompts prefilled with keep=True
 
     @property
     def context_tokens(self) -> int:
@@ -47,8 +48,13 @@ class ScriptedLLM(ChatModel):
     ) -> str:
         return "".join([piece async for piece in self.stream(messages, max_tokens, options=options)])
 
-    async def prefill(self, messages: list[ChatMessage], when_idle: bool = False) -> None:
+    async def prefill(self, messages: list[ChatMessage], when_idle: bool = False, keep: bool = False) -> None:
         self.warmups.append(messages)
+        if keep:
+            self.kept.add(messages[0].content)
+
+    def is_kept(self, messages: list[ChatMessage]) -> bool:
+        return messages[0].content in self.kept
 
     async def yes_probability(self, messages: list[ChatMessage]) -> float:
         self.verifications.append(messages)

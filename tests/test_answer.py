@@ -192,3 +192,20 @@ async def test_a_long_article_is_read_from_passages_until_its_warm_up_is_done(in
     assert steps == sorted(steps) and steps[-1] == 9 and len(steps) > 1  # growing prefixes, whole at the end
     await answerer.answer("Which Kyiv neighbourhood was hit?")
     assert len(re.findall(r"^\[\d+\] ", llm.requests[-1][0].content, re.M)) == 9  # now the whole article
+
+
+async def test_a_warm_up_keeps_the_whole_article_and_a_kept_one_is_not_read_again(indexed):
+    answerer, llm = make(indexed, PODIL_REPLY, whole_article_max_tokens=200)
+    await answerer.warm(["sample"])
+    assert len(llm.warmups) > 1 and len(llm.kept) == 1  # only the last step, the whole article, is kept
+    [kept] = llm.kept
+    assert kept == llm.warmups[-1][0].content
+    # A restarted bot: a new answerer over the same model finds the article kept, reads nothing,
+    # and answers from the whole article at once (the model reads it back from the kept file).
+    restarted, _ = make(indexed, PODIL_REPLY, whole_article_max_tokens=200)
+    restarted.llm = llm
+    llm.warmups.clear()
+    await restarted.warm(["sample"])
+    assert llm.warmups == []
+    await restarted.answer("Which Kyiv neighbourhood was hit?")
+    assert llm.requests[-1][0].content == kept

@@ -19,6 +19,7 @@ import pytest
 from bot.answering.config import AnswerConfig
 from bot.answering.evidence import parse_model_answer
 from bot.answering.pipeline import Answerer
+from bot.answering.prompts import answer_messages
 from bot.llm import server as server_module
 from bot.llm.client import LLMClient
 from bot.llm.config import LLMConfig
@@ -106,6 +107,42 @@ async def test_crashed_server_is_restarted(llm):
     assert not server.running
     reply = await llm.complete([ChatMessage("user", "Say hi.")], max_tokens=8)
     assert reply.strip() and server.running and server._process.pid != killed.pid
+
+
+async def test_a_warmed_article_is_kept_on_disk_and_read_back_after_a_restart(indexed, tmp_path):
+    """The warm-up keeps the article's KV cache in a file; a new client and server (a restarted
+    bot) read it back on the first question instead of reading the article again."""
+    models, state = tmp_path / "models", tmp_path / "state"
+    before = LLMClient(SMALL, models, state)
+    try:
+        await Answerer(indexed, before, AnswerConfig()).warm(["sample"])
+    finally:
+        before.stop()
+    [kept] = state.glob("*.kv")
+    assert kept.stat().st_size > 1_000_000
+
+    after = LLMClient(SMALL, models, state)
+    answerer = Answerer(indexed, after, AnswerConfig())
+    try:
+        await answerer.warm(["sample"])  # kept: nothing is read now
+        assert after.restores == 0 and after.server is not None
+        await answerer.answer("Which Kyiv neighbourhood was hit?", ["sample"])
+        await answerer.answer("Where was the rally held?", ["sample"])
+        assert after.restores == 1  # read back once; the second question found it in the slot
+        # What a restore gives a fresh server: a request with the kept prompt finds it all cached.
+        after.stop()
+        await after.complete([ChatMessage("user", "Say hi.")], max_tokens=4)  # restarted, slot empty
+        messages = answer_messages(answerer.templates, [p.text for p in indexed.passages_of(["sample"])], "Hi?")
+        await after._restore_kept(messages)
+        reply = httpx.post(
+            f"{after.server.base_url}/chat/completions",
+            headers={"Authorization": f"Bearer {after.server.api_key}"},
+            json={"model": SMALL.model, "messages": [m.as_dict() for m in messages], "max_tokens": 1},
+            timeout=60,
+        ).json()
+        assert reply["timings"]["cache_n"] > 0.9 * (reply["timings"]["cache_n"] + reply["timings"]["prompt_n"])
+    finally:
+        after.stop()
 
 
 async def test_unreachable_endpoint_falls_back_to_quotes(indexed, monkeypatch):

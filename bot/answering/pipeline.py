@@ -41,6 +41,7 @@ LLM_DOWN_NOTICE = (
 )
 _PROMPT_OVERHEAD_TOKENS = 400  # system rules, fences and the answer instruction
 _REWRITE_MAX_TOKENS = 64
+WARM_UP_QUESTION = "What is this about?"  # any question: only the article before it is reused
 
 
 class QuestionError(ValueError):
@@ -382,9 +383,14 @@ class Answerer:
             return
         began = time.perf_counter()
         texts = [p.text for p in context.passages]
+        if await asyncio.to_thread(self.llm.is_kept, answer_messages(self.templates, texts, WARM_UP_QUESTION)):
+            # Kept on disk by an earlier warm-up (also before a restart): read back on its first question.
+            self._warm_prefixes.add(key)
+            return
         try:
             for end in _steps([estimate_tokens(t) for t in texts], self.config.warm_up_step_tokens):
-                await self.llm.prefill(answer_messages(self.templates, texts[:end], "What is this about?"), when_idle)
+                messages = answer_messages(self.templates, texts[:end], WARM_UP_QUESTION)
+                await self.llm.prefill(messages, when_idle, keep=end == len(texts))
         except LLMError as exc:
             log.warning("warm-up failed: %s", exc)
             return

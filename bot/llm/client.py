@@ -21,6 +21,7 @@ import openai
 
 from bot.llm.config import LLMConfig
 from bot.llm.gate import BACKGROUND, IDLE, QUESTION, PriorityGate
+from bot.llm.kept import KeptPrefixes
 from bot.llm.models import resolve_model
 from bot.llm.protocol import ChatMessage, LLMError
 from bot.llm.server import LocalLLMServer, ServerSpec
@@ -29,9 +30,20 @@ log = logging.getLogger(__name__)
 
 
 class LLMClient:
-    def __init__(self, config: LLMConfig, models_dir: Path):
+    def __init__(self, config: LLMConfig, models_dir: Path, state_dir: Path | None = None):
+        """`state_dir`: where warmed prompt prefixes are kept across restarts (local server only;
+        none kept without it or with llm.kept_prefixes_mib = 0)."""
         self.config = config
         self.models_dir = models_dir
+        self.kept = (
+            KeptPrefixes(state_dir, config.kept_prefixes_mib << 20)
+            if state_dir is not None and config.is_local and config.kept_prefixes_mib > 0
+            else None
+        )
+        self.restores = 0  # kept prefixes read back into the server (for logs and tests)
+        self._model_id = ""
+        self._slot_holds: str | None = None  # the kept-prefix name of the prompt the server's slot holds
+        self._http: httpx.AsyncClient | None = None
         self.server: LocalLLMServer | None = None
         self._client: openai.AsyncOpenAI | None = None
         self._client_url = ""
@@ -55,8 +67,16 @@ class LLMClient:
             return
         if self.server is None:
             path = resolve_model(self.config.model, self.models_dir)
+            self._model_id = f"{path.name}:{path.stat().st_size}"  # a kept KV cache fits this model only
+            if self.kept is not None:
+                self.kept.directory.mkdir(parents=True, exist_ok=True)
             spec = ServerSpec(
-                path, self.config.threads, self.config.context_tokens, self.config.model, self.config.batch_tokens
+                path,
+                self.config.threads,
+                self.config.context_tokens,
+                self.config.model,
+                self.config.batch_tokens,
+                self.kept.directory if self.kept is not None else None,
             )
             self.server = LocalLLMServer(spec, self.config.start_timeout_s)
         self.server.ensure_running()
@@ -77,6 +97,7 @@ class LLMClient:
         if self._client is None or self._client_url != url:
             if self._client is not None:
                 await self._client.close()  # the restarted server has a new port: free the old pool
+            self._slot_holds = None  # a new server holds nothing yet
             # openai retries connection errors, 408/409/429 and 5xx with exponential backoff.
             self._client = openai.AsyncOpenAI(
                 base_url=url,
@@ -93,21 +114,83 @@ class LLMClient:
         return self._gate
 
     @contextlib.asynccontextmanager
-    async def _request(self, priority: int = QUESTION) -> AsyncIterator[openai.AsyncOpenAI]:
-        """The client, inside the concurrency gate; any failure in the block becomes an LLMError."""
+    async def _request(
+        self, messages: list[ChatMessage], priority: int = QUESTION
+    ) -> AsyncIterator[openai.AsyncOpenAI]:
+        """The client, inside the concurrency gate, with the kept prefix `messages` start with
+        restored first; any failure in the block becomes an LLMError."""
         async with self._the_gate().hold(priority):
             try:
-                yield await self._openai()
+                client = await self._openai()
+                await self._restore_kept(messages)
+                self._slot_holds = None  # until the request is done: the slot's content is in flux
+                try:
+                    yield client
+                except GeneratorExit:  # the reader stopped early, after the prompt was read
+                    self._slot_holds = self._kept_name(messages)
+                    raise
+                self._slot_holds = self._kept_name(messages)
             except LLMError:
                 raise
             except (openai.OpenAIError, httpx.HTTPError, RuntimeError) as exc:
                 raise LLMError(f"{exc.__class__.__name__}: {exc}") from exc
 
+    # -- kept prefixes ----------------------------------------------------------------------
+
+    def _kept_name(self, messages: list[ChatMessage]) -> str | None:
+        if self.kept is None or not messages or not self._model_id:
+            return None
+        return self.kept.name_for(self._model_id, messages[0].content)
+
+    def is_kept(self, messages: list[ChatMessage]) -> bool:
+        """True when a prompt starting like `messages` is kept on disk: it is read back, not re-read."""
+        if self.kept is not None and not self._model_id:
+            self.start()  # the model's identity is part of the name (blocking, once)
+        name = self._kept_name(messages)
+        return name is not None and self.kept is not None and self.kept.exists(name)
+
+    async def _slots(self, action: str, name: str) -> httpx.Response:
+        assert self.server is not None
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=httpx.Timeout(self.config.timeout_s))
+        return await self._http.post(
+            f"http://127.0.0.1:{self.server.port}/slots/0",
+            params={"action": action},
+            json={"filename": name},
+            headers={"Authorization": f"Bearer {self.server.api_key}"},
+        )
+
+    async def _restore_kept(self, messages: list[ChatMessage]) -> None:
+        """Load the kept prefix these messages start with into the server's slot, unless the
+        slot holds it already (a file that does not load is dropped: it is only a cache)."""
+        name = self._kept_name(messages)
+        if name is None or name == self._slot_holds or self.kept is None or not self.kept.exists(name):
+            return
+        reply = await self._slots("restore", name)
+        if reply.status_code != 200:
+            log.warning("could not restore kept prefix %s (%s): %s", name, reply.status_code, reply.text[:200])
+            self.kept.forget(name)
+            return
+        self.kept.touch(name)
+        self.restores += 1
+        log.debug("restored kept prefix %s", name)
+
+    async def _keep(self, messages: list[ChatMessage]) -> None:
+        """Save what the slot holds (the prompt just read) under the name of `messages`."""
+        name = self._kept_name(messages)
+        if name is None or self.kept is None:
+            return
+        reply = await self._slots("save", name)
+        if reply.status_code != 200:
+            log.warning("could not keep prefix %s (%s): %s", name, reply.status_code, reply.text[:200])
+            return
+        await asyncio.to_thread(self.kept.evict, name)
+
     async def stream(
         self, messages: list[ChatMessage], max_tokens: int | None = None, *, options: dict[str, Any] | None = None
     ) -> AsyncGenerator[str, None]:
         """Yield the answer's text as it is generated; raise LLMError on any failure."""
-        async with self._request() as client:
+        async with self._request(messages) as client:
             stream = await client.chat.completions.create(
                 model=self.config.model,
                 messages=[m.as_dict() for m in messages],
@@ -135,18 +218,21 @@ class LLMClient:
     ) -> str:
         return "".join([piece async for piece in self.stream(messages, max_tokens=max_tokens, options=options)])
 
-    async def prefill(self, messages: list[ChatMessage], when_idle: bool = False) -> None:
+    async def prefill(self, messages: list[ChatMessage], when_idle: bool = False, keep: bool = False) -> None:
         """Have the server read `messages` (and cache them), after any waiting question; with
-        `when_idle`, only once questions have stopped coming (llm.warm_up_after_idle_s)."""
-        async with self._request(IDLE if when_idle else BACKGROUND) as client:
+        `when_idle`, only once questions have stopped coming (llm.warm_up_after_idle_s); with
+        `keep`, also kept on disk (see `is_kept`)."""
+        async with self._request(messages, IDLE if when_idle else BACKGROUND) as client:
             await client.chat.completions.create(
                 model=self.config.model, messages=[m.as_dict() for m in messages], max_tokens=1, temperature=0.0
             )
+            if keep:
+                await self._keep(messages)  # inside the gate: the slot still holds exactly this prompt
 
     async def yes_probability(self, messages: list[ChatMessage]) -> float:
         """P(yes) / (P(yes) + P(no)) for the first token of the reply, from the server's log
         probabilities (before the grammar that limits the reply to yes or no, so both are seen)."""
-        async with self._request() as client:
+        async with self._request(messages) as client:
             reply = await client.chat.completions.create(
                 model=self.config.model,
                 messages=[m.as_dict() for m in messages],

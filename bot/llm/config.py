@@ -24,6 +24,7 @@ class LLMConfig:
     start_timeout_s: float = 180.0
     max_concurrent: int = 1
     warm_up_after_idle_s: float = 3.0
+    kept_prefixes_mib: int = 4096  # disk for warmed articles' KV caches, kept across restarts; 0: none
 
     def __post_init__(self) -> None:
         require(
@@ -45,6 +46,8 @@ class LLMConfig:
         require(
             0 <= self.warm_up_after_idle_s <= 600, "llm.warm_up_after_idle_s", self.warm_up_after_idle_s, "0 to 600"
         )
+
+        require(0 <= self.kept_prefixes_mib <= 1 << 20, "llm.kept_prefixes_mib", self.kept_prefixes_mib, "0 to 1048576")
 
     @property
     def is_local(self) -> bool:

@@ -44,9 +44,15 @@ class ChatModel(Protocol):
         self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None
     ) -> str: ...
 
-    async def prefill(self, messages: list[ChatMessage], when_idle: bool = False) -> None:
+    async def prefill(self, messages: list[ChatMessage], when_idle: bool = False, keep: bool = False) -> None:
         """Let the server read and cache `messages` in the background, after any waiting question
-        (with `when_idle`: only once questions have stopped coming for a while)."""
+        (with `when_idle`: only once questions have stopped coming for a while; with `keep`: also
+        kept where it outlives a restart, when the model can)."""
+        ...
+
+    def is_kept(self, messages: list[ChatMessage]) -> bool:
+        """True when a prompt starting like `messages` was kept (`prefill(keep=True)`): a request
+        starting the same way is read back from it rather than read again."""
         ...
 
     async def yes_probability(self, messages: list[ChatMessage]) -> float:

@@ -42,6 +42,7 @@ class ServerSpec:
     context_tokens: int
     alias: str
     batch_tokens: int = 2048
+    slot_dir: Path | None = None  # where /slots/0?action=save|restore keeps KV-cache files
 
 
 class LocalLLMServer:
@@ -94,6 +95,8 @@ class LocalLLMServer:
             "--batch",
             str(self.spec.batch_tokens),
         ]
+        if self.spec.slot_dir is not None:
+            command += ["--slot-dir", str(self.spec.slot_dir)]
         log.info("starting the local LLM server on 127.0.0.1:%d with %s", self.port, self.spec.model_path.name)
         env = os.environ | {KEY_ENV: self.api_key}
         # stdin is a pipe the child watches: when this process ends in any way (SIGKILL included)
@@ -191,6 +194,11 @@ def _serve(args: argparse.Namespace) -> None:
     # end of the current step.
     params.n_batch = args.batch
     params.n_ubatch = min(args.batch, 512)
+    if args.slot_dir:
+        # A prompt's KV cache saved to a file survives a restart of this server: a warm-up
+        # restored from it costs a file read instead of re-reading the article.
+        params.slot_save_path = os.path.join(args.slot_dir, "")  # llama.cpp appends the file name as is
+        params.endpoint_slots = True
     key = os.environ.get(KEY_ENV)
     if key:
         params.api_keys = [key]
@@ -212,6 +220,7 @@ def main() -> None:
     parser.add_argument("--ctx", type=int, default=4096)
     parser.add_argument("--alias", default="local")
     parser.add_argument("--batch", type=int, default=2048)
+    parser.add_argument("--slot-dir", default=None, help="directory for saved slot KV caches (enables /slots)")
     _serve(parser.parse_args())
 
 
