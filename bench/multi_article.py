@@ -1,12 +1,18 @@
 """Many articles at once: first-token and total time when questions rotate over six articles of
 different lengths (the sample plus five from the public SQuAD 2.0 half, up to ~4,000 words),
-after their warm-ups; then a seventh article is added while questions keep arriving.
+after their warm-ups; then a seventh article is added while questions keep arriving; then the
+bot restarts (a new LLM client, server and answerer over the same data folder) and is asked
+about the added article and again about the six.
+
+Further articles (~1,200 words each, from the same half) are indexed and warmed beside the six
+until `--articles` are indexed, so memory is measured at that size.
 
 Reports first-token and total p50/p95 per phase, the warm-up time of each article, the time
-from adding an article to its first fast (routed, whole-article) answer, and the peak RSS of
-this process and of the llama.cpp server.
+from adding an article to its first fast (routed, whole-article) answer, the time from the
+restart to the added article's first answer (and whether its prefix was read back from the
+kept file), and the peak RSS of this process and of each llama.cpp server.
 
-Run: .venv/bin/python bench/multi_article.py [--questions 60] [--seed 7]
+Run: .venv/bin/python bench/multi_article.py [--questions 60] [--articles 20] [--seed 7]
 """
 
 from __future__ import annotations
@@ -42,7 +48,8 @@ SEED = SQUAD.parent / "seed-article-dev"
 class Piece:
     article_id: str
     doc_id: str
-    paragraphs: int | None  # the first N paragraphs; None: the whole document
+    paragraphs: int | None  # N paragraphs from `start`; None: the whole document
+    start: int = 0
 
 
 ARTICLES = [
@@ -53,6 +60,26 @@ ARTICLES = [
     Piece("normans", "Normans", None),
 ]
 ADDED_LATER = Piece("scottish-parliament", "Scottish_Parliament", 10)
+# Filler for the memory measurement: 10 paragraphs (~1,200 words) of the other documents, then
+# of the longest ones again further on.
+FILLER = [
+    Piece(doc.lower().replace("_", "-") + f"-{start}", doc, 10, start)
+    for doc, start in [
+        ("Computational_complexity_theory", 0),
+        ("Huguenot", 0),
+        ("Steam_engine", 0),
+        ("Imperialism", 0),
+        ("French_and_Indian_War", 0),
+        ("Force", 0),
+        ("Immune_system", 0),
+        ("Warsaw", 0),
+        ("Yuan_dynasty", 0),
+        ("European_Union_law", 0),
+        ("Warsaw", 20),
+        ("Yuan_dynasty", 20),
+        ("European_Union_law", 20),
+    ]
+]
 
 
 def _load() -> tuple[dict[str, list[dict]], list[dict]]:
@@ -65,7 +92,8 @@ def _load() -> tuple[dict[str, list[dict]], list[dict]]:
 
 
 def _document(piece: Piece, paragraphs: dict[str, list[dict]]) -> tuple[Document, set[str]]:
-    chosen = sorted(paragraphs[piece.doc_id], key=lambda p: p["para_index"])[: piece.paragraphs]
+    ordered = sorted(paragraphs[piece.doc_id], key=lambda p: p["para_index"])
+    chosen = ordered[piece.start :][: piece.paragraphs]
     text = "\n\n".join(p["text"] for p in chosen)
     return Document(text=text, title=piece.doc_id.replace("_", " ")), {p["pid"] for p in chosen}
 
@@ -131,9 +159,32 @@ async def run(answerer: Answerer, library: Library, items: list[dict], later: tu
     return {"warm_up_s": warm, "add_to_first_fast_answer_s": first_fast_s, "rows": rows}
 
 
+async def after_restart(answerer: Answerer, llm: LLMClient, items: list[dict], later: list[dict]) -> dict:
+    """A restarted bot: its start-up warm-up, then the added article's first question, then the
+    rotation again. Times count from the new server's start."""
+    began = time.perf_counter()
+    await asyncio.to_thread(llm.start)
+    started_s = time.perf_counter() - began
+    await answerer.warm()  # what the bot does on start: every article, kept ones read back later
+    warmed_s = time.perf_counter() - began
+    first = await _ask(answerer, later[0], False, "after restart: added article")
+    first_answer_s = time.perf_counter() - began
+    rows = [first] + [await _ask(answerer, item, i % 2 == 0, "after restart") for i, item in enumerate(items[:12])]
+    return {
+        "server_start_s": round(started_s, 1),
+        "start_up_warm_s": round(warmed_s - started_s, 1),
+        "restart_to_added_article_answer_s": round(first_answer_s, 1),
+        "added_article_first_token_s": first["first_token_s"],
+        "added_article_whole": first["whole_article"],
+        "restores": llm.restores,
+        "rows": rows,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=60)
+    parser.add_argument("--articles", type=int, default=20, help="articles indexed in all (for memory)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     config = load_config(None)
@@ -155,10 +206,14 @@ def main() -> None:
             items += _questions(piece, pids, questions, per_article, rng)
         rng.shuffle(items)
         items = items[: args.questions]
+        for piece in FILLER[: max(0, args.articles - len(ARTICLES) - 2)]:
+            library.add(_document(piece, paragraphs)[0], article_id=piece.article_id)
+            sizes[piece.article_id] = len(library.article_text(piece.article_id).split())
         later_document, later_pids = _document(ADDED_LATER, paragraphs)
         later = (later_document, _questions(ADDED_LATER, later_pids, questions, 3, rng))
         sizes[ADDED_LATER.article_id] = len(later_document.text.split())
-        llm = LLMClient(config.llm, config.models_dir)
+        state = Path(tmp) / "llm-state"
+        llm = LLMClient(config.llm, config.models_dir, state)
         llm.start()
         try:
             result = asyncio.run(run(Answerer(library, llm, config.answer), library, items, later))
@@ -166,9 +221,19 @@ def main() -> None:
             server_rss = _rss_mb(server_pid) if server_pid else None
         finally:
             llm.stop()
-    rows = result.pop("rows")
+        restarted = LLMClient(config.llm, config.models_dir, state)
+        try:
+            restart = asyncio.run(
+                after_restart(Answerer(library, restarted, config.answer), restarted, items, later[1])
+            )
+            restarted_pid = restarted.server.pid if restarted.server else None
+            restarted_rss = _rss_mb(restarted_pid) if restarted_pid else None
+        finally:
+            restarted.stop()
+        kept_mb = round(sum(f.stat().st_size for f in state.glob("*.kv")) / 2**20, 1)
+    rows = result.pop("rows") + restart.pop("rows")
     phases = {}
-    for phase in ("rotating", "while warming", "added article"):
+    for phase in ("rotating", "while warming", "added article", "after restart"):
         chosen = [r for r in rows if r["phase"] == phase]
         phases[phase] = {
             "questions": len(chosen),
@@ -183,9 +248,13 @@ def main() -> None:
         "article_words": sizes,
         **result,
         "phases": phases,
+        "articles_indexed": len(sizes),
+        "restart": restart,
+        "kept_prefixes_mb": kept_mb,
         "peak_rss_mb": {
             "bot": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "llm_server": server_rss,
+            "llm_server_after_restart": restarted_rss,
         },
     }
     path = write_result("multi_article", {**summary, "questions": rows})
@@ -205,6 +274,7 @@ def main() -> None:
         ],
     )
     print(f"\nwarm-ups (s): {result['warm_up_s']}\nadd → first fast answer: {result['add_to_first_fast_answer_s']} s")
+    print(f"after restart: {restart}")
     print(f"peak RSS: {summary['peak_rss_mb']}\nwritten to {path}")
 
 

@@ -77,6 +77,7 @@ class LLMClient:
                 self.config.model,
                 self.config.batch_tokens,
                 self.kept.directory if self.kept is not None else None,
+                self.config.cache_ram_mib,
             )
             self.server = LocalLLMServer(spec, self.config.start_timeout_s)
         self.server.ensure_running()

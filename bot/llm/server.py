@@ -43,6 +43,7 @@ class ServerSpec:
     alias: str
     batch_tokens: int = 2048
     slot_dir: Path | None = None  # where /slots/0?action=save|restore keeps KV-cache files
+    cache_ram_mib: int = 8192  # llama.cpp's in-memory prompt cache
 
 
 class LocalLLMServer:
@@ -94,6 +95,8 @@ class LocalLLMServer:
             self.spec.alias,
             "--batch",
             str(self.spec.batch_tokens),
+            "--cache-ram",
+            str(self.spec.cache_ram_mib),
         ]
         if self.spec.slot_dir is not None:
             command += ["--slot-dir", str(self.spec.slot_dir)]
@@ -194,6 +197,7 @@ def _serve(args: argparse.Namespace) -> None:
     # end of the current step.
     params.n_batch = args.batch
     params.n_ubatch = min(args.batch, 512)
+    params.cache_ram_mib = args.cache_ram
     if args.slot_dir:
         # A prompt's KV cache saved to a file survives a restart of this server: a warm-up
         # restored from it costs a file read instead of re-reading the article.
@@ -220,6 +224,7 @@ def main() -> None:
     parser.add_argument("--ctx", type=int, default=4096)
     parser.add_argument("--alias", default="local")
     parser.add_argument("--batch", type=int, default=2048)
+    parser.add_argument("--cache-ram", type=int, default=8192, help="MiB for the in-memory prompt cache")
     parser.add_argument("--slot-dir", default=None, help="directory for saved slot KV caches (enables /slots)")
     _serve(parser.parse_args())
 
