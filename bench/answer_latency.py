@@ -56,8 +56,8 @@ class CountingLLM:
     async def complete(self, messages, max_tokens, *, options=None):
         return await self.inner.complete(messages, max_tokens, options=options)
 
-    async def prefill(self, messages, when_idle=False, keep=False):
-        await self.inner.prefill(messages, when_idle, keep)
+    async def prefill(self, messages, when_idle=False, keep=False, resumes=None):
+        await self.inner.prefill(messages, when_idle, keep, resumes)
 
     def is_kept(self, messages):
         return self.inner.is_kept(messages)

@@ -48,7 +48,13 @@ class ScriptedLLM(ChatModel):
     ) -> str:
         return "".join([piece async for piece in self.stream(messages, max_tokens, options=options)])
 
-    async def prefill(self, messages: list[ChatMessage], when_idle: bool = False, keep: bool = False) -> None:
+    async def prefill(
+        self,
+        messages: list[ChatMessage],
+        when_idle: bool = False,
+        keep: bool = False,
+        resumes: list[ChatMessage] | None = None,
+    ) -> None:
         self.warmups.append(messages)
         if keep:
             self.kept.add(messages[0].content)

@@ -26,3 +26,9 @@ def test_the_least_recently_used_files_go_first_and_the_one_just_kept_stays(tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.kv", "older.kv"]
     huge = KeptPrefixes(tmp_path, 10)
     assert huge.evict(keep="new.kv") == ["older.kv"] and kept.exists("new.kv")  # never the one just kept
+
+
+def test_marking_a_file_gone_meanwhile_does_not_bring_it_back(tmp_path):
+    kept = KeptPrefixes(tmp_path, 1 << 20)
+    kept.touch("gone.kv")
+    assert not kept.exists("gone.kv")

@@ -145,6 +145,26 @@ async def test_a_warmed_article_is_kept_on_disk_and_read_back_after_a_restart(in
         after.stop()
 
 
+async def test_a_warm_up_step_overwritten_by_a_restore_is_parked_and_resumed(indexed, tmp_path):
+    """llama.cpp's restore overwrites the slot without caching what it held: a warm-up step there
+    is saved aside first, and the warm-up's next step reads it back instead of starting over."""
+    client = LLMClient(SMALL, tmp_path / "models", tmp_path / "state")
+    texts = [p.text for p in indexed.passages_of(["sample"])]
+    templates = Answerer(indexed, client, AnswerConfig()).templates
+    kept = answer_messages(templates, texts[:2], "Hi?")
+    step1, step2 = (answer_messages(templates, texts[:n], "Hi?") for n in (4, 6))
+    try:
+        await client.prefill(kept, keep=True)
+        await client.prefill(step1)  # a warm-up of another prefix, one step in
+        await client.complete(kept[:1] + [ChatMessage("user", "Who spoke?")], max_tokens=4)  # restores `kept`
+        assert client.restores == 1 and len(client._parked) == 1  # step1 was saved aside first
+        await client.prefill(step2, resumes=step1)
+        assert client.restores == 2 and client._parked == set()  # step1 read back, its file gone
+        assert len(list((tmp_path / "state").glob("*.kv"))) == 1  # only the kept prefix stays
+    finally:
+        client.stop()
+
+
 async def test_unreachable_endpoint_falls_back_to_quotes(indexed, monkeypatch):
     monkeypatch.setenv("TEST_KEY", "secret-value")
     dead = LLMConfig(base_url="http://127.0.0.1:9/v1", model="x", api_key_env="TEST_KEY", retries=1, timeout_s=2)

@@ -387,10 +387,12 @@ class Answerer:
             # Kept on disk by an earlier warm-up (also before a restart): read back on its first question.
             self._warm_prefixes.add(key)
             return
+        previous = None
         try:
             for end in _steps([estimate_tokens(t) for t in texts], self.config.warm_up_step_tokens):
                 messages = answer_messages(self.templates, texts[:end], WARM_UP_QUESTION)
-                await self.llm.prefill(messages, when_idle, keep=end == len(texts))
+                await self.llm.prefill(messages, when_idle, keep=end == len(texts), resumes=previous)
+                previous = messages
         except LLMError as exc:
             log.warning("warm-up failed: %s", exc)
             return

@@ -12,8 +12,10 @@ Only file bookkeeping lives here (pure, synchronous, small); the client does the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,10 +39,8 @@ class KeptPrefixes:
 
     def touch(self, name: str) -> None:
         """Mark `name` as just used (eviction keeps the most recently used)."""
-        try:
-            (self.directory / name).touch()
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):  # gone meanwhile: nothing to mark (and nothing created)
+            os.utime(self.directory / name)
 
     def forget(self, name: str) -> None:
         (self.directory / name).unlink(missing_ok=True)

@@ -44,10 +44,17 @@ class ChatModel(Protocol):
         self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None
     ) -> str: ...
 
-    async def prefill(self, messages: list[ChatMessage], when_idle: bool = False, keep: bool = False) -> None:
+    async def prefill(
+        self,
+        messages: list[ChatMessage],
+        when_idle: bool = False,
+        keep: bool = False,
+        resumes: list[ChatMessage] | None = None,
+    ) -> None:
         """Let the server read and cache `messages` in the background, after any waiting question
         (with `when_idle`: only once questions have stopped coming for a while; with `keep`: also
-        kept where it outlives a restart, when the model can)."""
+        kept where it outlives a restart, when the model can). `resumes`: the previous step of
+        the same warm-up, whose prompt `messages` extend."""
         ...
 
     def is_kept(self, messages: list[ChatMessage]) -> bool:
