@@ -88,13 +88,21 @@ STOP_WORDS = frozenset(
     "does did this that these those it its it's they them their there here he she his her him we our you your i me my "
     "not no so than too very can could would should will shall may might must into onto about over under after before "
     "also just only which who whom whose what when where why how all any each both few more most other some such own "
-    "same said says say according article passage passages".split()
+    "same said says say according article passage passages "
+    # What an apostrophe leaves of "Warsaw's", "don't", "I'd", "we'll", "they're", "we've", "I'm".
+    "s t d ll re ve m".split()
 )
+
+
+# British -ise spellings as American -ize ("recognised" and "recognized" are one word); the
+# Snowball stemmer keeps them apart. Both sides of a comparison get the same rewrite, so a word
+# that merely ends that way ("raised", "promise") only changes its spelling, never its match.
+_BRITISH_ISE = re.compile(r"(?<=\w\w\w)is(e|ed|es|ing|ation|ations)$")
 
 
 def normalise(word: str) -> str:
     word = word.lower()
-    return word if NUMBER.match(word) else _STEMMER.stemWord(word)
+    return word if NUMBER.match(word) else _STEMMER.stemWord(_BRITISH_ISE.sub(r"iz\1", word))
 
 
 def content_tokens(text: str) -> set[str]:
