@@ -109,6 +109,24 @@ def content_tokens(text: str) -> set[str]:
     return {normalise(w) for w in TOKEN.findall(text) if w.lower() not in STOP_WORDS}
 
 
+# Small words a name may hold without breaking it ("European Court of Justice" is ECJ).
+_NAME_JOINERS = frozenset("of and for the".split())
+
+
+def acronyms(text: str) -> set[str]:
+    """The initials of each name of two to six capitalised words ("European Union" → "eu"), so
+    that an acronym in a question or answer matches the name the text spells out."""
+    found, run = set(), []
+    for word in [*TOKEN.findall(text), ""]:
+        if word[:1].isupper() and not word.isupper():
+            run.append(word[0])
+        elif not (run and word in _NAME_JOINERS):
+            if 2 <= len(run) <= 6:
+                found.add("".join(run).lower())
+            run = []
+    return found
+
+
 def key_tokens(text: str) -> set[str]:
     """Numbers and capitalised words (names, places): the facts a sentence must not get wrong."""
     return {

@@ -67,6 +67,15 @@ def test_spelling_and_possessives_do_not_make_a_right_answer_unsupported():
     assert attribute("56.2% of Warsaw's inhabitants in 1901 were Catholic.", question, article)
 
 
+def test_an_acronym_matches_the_name_the_article_spells_out():
+    article = ["Spain became a member of the European Union in 1986, after talks with the European Court of Justice."]
+    question = "When did Spain join the EU?"
+    evidence = attribute("Spain joined the EU in 1986.", question, article)  # "joined" alone is not in it
+    assert evidence is not None and off_topic(question, evidence.text, evidence.context) is None
+    # Only the evidence's names give initials: an answer's own are no claim to be supported.
+    assert attribute("Spain joined the EU in 1987.", question, article) is None
+
+
 def test_swapped_numbers_are_declined():
     # 19 were wounded in Kyiv, not killed in Kramatorsk.
     assert check("How many people were killed by the strikes in Kramatorsk?", "19 people were killed.") is not None

@@ -7,8 +7,8 @@ Pure functions over strings. An answer stands only when:
 2. the article supports it (`attribute`): a run of at most as many sentences as the answer has
    states every number and names every name the answer adds, lacks at most `max_novel_words` of
    the answer's own content words and at most one of those it repeats from the question, and
-   holds in one sentence both something the answer adds and something the question asked. That
-   run is the evidence: the citation points to its passage and quotes it verbatim — never to a
+   holds in one sentence both something the answer adds and something the question asked (the
+   run's names also count by their initials: "EU" is in "European Union"). That run is the evidence: the citation points to its passage and quotes it verbatim — never to a
    number the model chose;
 3. the evidence is about what was asked (`off_topic`): it shares a word with the question,
    carries the thing a "how many" question counts, at least half of the question's names and
@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from index.models import Span
-from index.text import NUMBER, TOKEN, content_tokens, key_tokens, normalise, split_sentences
+from index.text import NUMBER, TOKEN, acronyms, content_tokens, key_tokens, normalise, split_sentences
 
 # Passages an article needs before a name most of them use counts as its topic (article_header).
 _TOPIC_MIN_PASSAGES = 4
@@ -196,7 +196,7 @@ def attribute(answer: str, question: str, passages: list[str], max_novel_words: 
             for last in range(first, min(first + longest, len(sentences))):
                 start, end = sentences[first].start, sentences[last].end
                 window = passage[start:end]
-                tokens = _with_number_words(content_tokens(window))
+                tokens = _evidence_tokens(window)
                 if not numbers <= _numbers(window) or not names <= tokens:
                     continue
                 novel = {t for t in answer_tokens - tokens - question_tokens if _NUMBER_WORDS.get(t, t) not in tokens}
@@ -218,7 +218,7 @@ def _linked(new: set[str], asked: set[str], passage: str, sentences: list[Span])
     if not new or not asked:
         return True
     for span in sentences:
-        tokens = _with_number_words(content_tokens(passage[span.start : span.end]))
+        tokens = _evidence_tokens(passage[span.start : span.end])
         if new & tokens and asked & tokens:
             return True
     return False
@@ -226,6 +226,12 @@ def _linked(new: set[str], asked: set[str], passage: str, sentences: list[Span])
 
 def _with_number_words(tokens: set[str]) -> set[str]:
     return tokens | {_NUMBER_WORDS[t] for t in tokens if t in _NUMBER_WORDS}
+
+
+def _evidence_tokens(text: str) -> set[str]:
+    """What an answer's words are matched against: the text's words, its number words as digits
+    and the acronyms of its names (evidence side only: an answer's own initials are no claim)."""
+    return _with_number_words(content_tokens(text) | acronyms(text))
 
 
 def article_header(title: str, article_passages: list[str]) -> str:
@@ -261,7 +267,7 @@ def off_topic(question: str, evidence: str, context: str) -> str | None:
     counted, names = question_subject(question)
     if counted and not counted & content_tokens(evidence):
         return f"the evidence does not mention the {'/'.join(sorted(counted))} the question counts"
-    missing = names - content_tokens(context) - _numbers(context)
+    missing = names - content_tokens(context) - acronyms(context) - _numbers(context)
     # At least half of them: a question may name what the whole article is about ("Russia" in a
     # report from Moscow) without the sentence repeating it. On SQuAD 2.0's public half this
     # declines 18% of unanswerable questions for 7% of answerable ones (all names: 35% for 15%).
