@@ -15,6 +15,7 @@ from bot.answering.evidence import (
     closed_reply,
     not_an_answer,
     off_topic,
+    opposite_word,
     parse_model_answer,
     question_subject,
 )
@@ -74,6 +75,20 @@ def test_an_acronym_matches_the_name_the_article_spells_out():
     assert evidence is not None and off_topic(question, evidence.text, evidence.context) is None
     # Only the evidence's names give initials: an answer's own are no claim to be supported.
     assert attribute("Spain joined the EU in 1987.", question, article) is None
+
+
+def test_a_question_whose_word_the_evidence_turns_into_its_opposite_is_declined():
+    assert opposite_word("What is the lowest point of the plateau?", "The highest point is 300 m.") == (
+        "lowest",
+        "highest",
+    )
+    assert opposite_word("How can graphs be encoded indirectly?", "Graphs can be encoded directly.") is not None
+    assert off_topic("What is the lowest point?", "The highest point is 300 m.", "The highest point is 300 m.")
+    # Not opposites: a negation in words, a prefix that does not negate, a name.
+    assert opposite_word("What is unknown about P?", "It is not known whether P holds.") is None
+    assert opposite_word("What takes in steam?", "The intakes take in steam.") is None
+    assert opposite_word("Besides North America, where?", "They settled in South Africa.") is None
+    assert opposite_word("Who are the un-elected officials?", "The unelected officials are appointed.") is None
 
 
 def test_swapped_numbers_are_declined():

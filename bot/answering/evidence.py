@@ -13,8 +13,9 @@ Pure functions over strings. An answer stands only when:
 3. the evidence is about what was asked (`off_topic`): it shares a word with the question,
    carries the thing a "how many" question counts, at least half of the question's names and
    numbers occur in it (or the sentence before it, or the article's header: its title and the
-   names most of its passages use), and a negated question is not answered by an affirmative
-   sentence;
+   names most of its passages use), a negated question is not answered by an affirmative
+   sentence, nor a question's word by a sentence saying its opposite ("lowest" asked, "highest"
+   written);
 4. the answer does not negate what the evidence affirms (`adds_negation`).
 `check_reply` runs them in that order on the model's raw reply. Each check returns the reason
 it failed, or None, so the eval can count why answers were declined.
@@ -51,6 +52,19 @@ _MODEL_REFUSAL = re.compile(
     re.IGNORECASE,
 )
 _NEGATORS = frozenset("not no never none nobody nothing neither nor without cannot n't".split())
+# Common words and their opposites (either way round), and the prefixes that negate a word.
+_OPPOSITE_PAIRS = [
+    ("highest", "lowest"), ("largest", "smallest"), ("biggest", "smallest"), ("most", "least"),
+    ("first", "last"), ("earliest", "latest"), ("oldest", "newest"), ("oldest", "youngest"),
+    ("longest", "shortest"), ("best", "worst"), ("maximum", "minimum"), ("more", "less"),
+    ("more", "fewer"), ("increase", "decrease"), ("before", "after"), ("north", "south"),
+    ("east", "west"), ("major", "minor"), ("upper", "lower"), ("inner", "outer"), ("high", "low"),
+    ("large", "small"), ("early", "late"), ("positive", "negative"), ("rise", "fall"), ("win", "lose"),
+    ("gain", "loss"), ("import", "export"), ("begin", "end"), ("start", "end"), ("open", "close"),
+]  # fmt: skip
+_OPPOSITES = {a: b for a, b in _OPPOSITE_PAIRS} | {b: a for a, b in _OPPOSITE_PAIRS}
+_NEGATING_PREFIXES = ("in", "im", "un", "non", "dis", "ir", "il")
+_ALWAYS_NEGATING = ("un", "non", "dis")
 _HOW_MANY = re.compile(r"\bhow\s+(?:many|much)\s+([^\W\d_]+)", re.IGNORECASE)
 # Questions whose answer is a point in time: it must carry a number, a weekday or a month.
 _WHAT_TIME = re.compile(r"\b(?:what|which)\s+(?:time|year|day|date|month|century)\b|\bhow long ago\b", re.IGNORECASE)
@@ -280,6 +294,32 @@ def off_topic(question: str, evidence: str, context: str) -> str | None:
     asked = content_tokens(question) - _QUESTION_OPENERS
     if asked and not asked & content_tokens(evidence):
         return "the evidence shares no word with the question"
+    if opposite := opposite_word(question, evidence):
+        # SQuAD 2.0's adversarial unanswerables swap a word for its opposite. Outside sample_500
+        # (bench/subject_rules.py) this declines 2.5% of unanswerable questions' sentences for
+        # 0.3% of answerable ones.
+        return f"the evidence says {opposite[1]!r} where the question says {opposite[0]!r}"
+    return None
+
+
+def opposite_word(question: str, evidence: str) -> tuple[str, str] | None:
+    """(a common word of the question, its opposite) when the evidence lacks the one and uses the
+    other: "lowest" asked, "highest" written; "indirectly" asked, "directly" written — unless the
+    evidence negates in words ("unknown" asked, "not known" written)."""
+    question = re.sub(r"\b(in|im|un|non|dis|ir|il)-", r"\1", question)  # "un-elected" is "unelected"
+    asked = {w for w in TOKEN.findall(question) if w.islower()}  # names are not opposites
+    said = set(words(evidence))
+    negates = bool(said & _NEGATORS) or "t" in said  # "n't" leaves a "t"
+    for word in sorted(asked - said):
+        if (other := _OPPOSITES.get(word)) in said:
+            return word, other
+        for prefix in _NEGATING_PREFIXES:
+            base = word[len(prefix) :]
+            if word.startswith(prefix) and len(base) >= 4 and base in said and not negates:
+                return word, base
+            # The other way round only for prefixes that always negate ("takes", "intakes").
+            if prefix in _ALWAYS_NEGATING and len(word) >= 4 and prefix + word in said:
+                return word, prefix + word
     return None
 
 
