@@ -13,7 +13,7 @@ class AnswerConfig:
     min_similarity: float = 0.15
     related_passages: int = 3
     whole_article_max_tokens: int = 3000
-    warm_up_step_tokens: int = 200
+    warm_up_step_tokens: int = 100
     subject_check: bool = True
     max_novel_words: int = 1
     min_evidence_score: float = -5.0
