@@ -133,7 +133,7 @@ async def test_a_warmed_article_is_kept_on_disk_and_read_back_after_a_restart(in
         after.stop()
         await after.complete([ChatMessage("user", "Say hi.")], max_tokens=4)  # restarted, slot empty
         messages = answer_messages(answerer.templates, [p.text for p in indexed.passages_of(["sample"])], "Hi?")
-        await after._restore_kept(messages)
+        await after._restore_kept(after._kept_name(messages))
         reply = httpx.post(
             f"{after.server.base_url}/chat/completions",
             headers={"Authorization": f"Bearer {after.server.api_key}"},

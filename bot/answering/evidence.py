@@ -8,7 +8,8 @@ Pure functions over strings. An answer stands only when:
    states every number and names every name the answer adds, lacks at most `max_novel_words` of
    the answer's own content words and at most one of those it repeats from the question, and
    holds in one sentence both something the answer adds and something the question asked (the
-   run's names also count by their initials: "EU" is in "European Union"). That run is the evidence: the citation points to its passage and quotes it verbatim — never to a
+   run's names also count by their initials: "EU" is in "European Union"). That run is the
+   evidence: the citation points to its passage and quotes it verbatim — never to a
    number the model chose;
 3. the evidence is about what was asked (`off_topic`): it shares a word with the question,
    carries the thing a "how many" question counts, at least half of the question's names and
@@ -65,6 +66,7 @@ _OPPOSITE_PAIRS = [
 _OPPOSITES = {a: b for a, b in _OPPOSITE_PAIRS} | {b: a for a, b in _OPPOSITE_PAIRS}
 _NEGATING_PREFIXES = ("in", "im", "un", "non", "dis", "ir", "il")
 _ALWAYS_NEGATING = ("un", "non", "dis")
+_HYPHENATED_PREFIX = re.compile(rf"\b({'|'.join(_NEGATING_PREFIXES)})-")
 _HOW_MANY = re.compile(r"\bhow\s+(?:many|much)\s+([^\W\d_]+)", re.IGNORECASE)
 # Questions whose answer is a point in time: it must carry a number, a weekday or a month.
 _WHAT_TIME = re.compile(r"\b(?:what|which)\s+(?:time|year|day|date|month|century)\b|\bhow long ago\b", re.IGNORECASE)
@@ -306,10 +308,10 @@ def opposite_word(question: str, evidence: str) -> tuple[str, str] | None:
     """(a common word of the question, its opposite) when the evidence lacks the one and uses the
     other: "lowest" asked, "highest" written; "indirectly" asked, "directly" written — unless the
     evidence negates in words ("unknown" asked, "not known" written)."""
-    question = re.sub(r"\b(in|im|un|non|dis|ir|il)-", r"\1", question)  # "un-elected" is "unelected"
+    question = _HYPHENATED_PREFIX.sub(r"\1", question)  # "un-elected" is "unelected"
     asked = {w for w in TOKEN.findall(question) if w.islower()}  # names are not opposites
     said = set(words(evidence))
-    negates = bool(said & _NEGATORS) or "t" in said  # "n't" leaves a "t"
+    negates = _negated(evidence)
     for word in sorted(asked - said):
         if (other := _OPPOSITES.get(word)) in said:
             return word, other

@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot.answering.pipeline import Answer, OnSentence, QuestionError, Turn
 from bot.discord.feedback import view_for
 from bot.discord.format import announced_article, escape_answer, format_answer
-from bot.discord.live import LiveReply, OriginalResponse, channel_poster, followup_poster
+from bot.discord.live import LiveReply, OriginalResponse, poster
 from bot.discord.services import NO_MENTIONS, ScopeError, Services, actor_name
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ class AskCog(commands.Cog):
         except discord.NotFound:  # the 3 s window passed (e.g. the event loop was stalled): nothing can be sent
             log.warning("interaction %s expired before it could be deferred", interaction.id)
             return
-        live = LiveReply(followup_poster(interaction), first=OriginalResponse(interaction))
+        live = LiveReply(poster(interaction.followup.send, wait=True), first=OriginalResponse(interaction))
         text, answer = await self._reply(question, scope, [], live)
         view = await self._votes(answer, guild_id, interaction.channel_id or 0, scope)
         try:
@@ -209,7 +209,7 @@ class AskCog(commands.Cog):
                 except discord.Forbidden:
                     log.warning("no permission to create threads in channel %s; answering in the channel", channel.id)
             history = self.conversations.get(target.id, []) if isinstance(target, discord.Thread) else []
-            live = LiveReply(channel_poster(target))
+            live = LiveReply(poster(target.send))
             async with target.typing():
                 text, answer = await self._reply(question, scope, history, live)
             if isinstance(target, discord.Thread) and answer is not None:

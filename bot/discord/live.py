@@ -42,20 +42,13 @@ class OriginalResponse:
         return await self.interaction.edit_original_response(content=content, view=view, allowed_mentions=NO_MENTIONS)
 
 
-def followup_poster(interaction: discord.Interaction) -> PostMessage:
+def poster(send: Callable[..., Awaitable[Editable]], **fixed: Any) -> PostMessage:
+    """A `PostMessage` over a send method (`channel.send`, or `interaction.followup.send` with
+    `wait=True` so that it returns the message): mentions off, no link previews."""
+
     async def post(content: str, view: discord.ui.View | None) -> Editable:
         extra = {"view": view} if view is not None else {}
-        return await interaction.followup.send(
-            content, wait=True, allowed_mentions=NO_MENTIONS, suppress_embeds=True, **extra
-        )
-
-    return post
-
-
-def channel_poster(channel: discord.abc.Messageable) -> PostMessage:
-    async def post(content: str, view: discord.ui.View | None) -> Editable:
-        extra = {"view": view} if view is not None else {}
-        return await channel.send(content, allowed_mentions=NO_MENTIONS, suppress_embeds=True, **extra)
+        return await send(content, allowed_mentions=NO_MENTIONS, suppress_embeds=True, **fixed, **extra)
 
     return post
 

@@ -130,14 +130,15 @@ class LLMClient:
         async with self._the_gate().hold(priority):
             try:
                 client = await self._openai()
-                await self._restore_kept(messages, resumes)
+                name = self._kept_name(messages)
+                await self._restore_kept(name, resumes)
                 self._slot_holds, self._slot_partial = None, None  # in flux until the request is done
                 try:
                     yield client
                 except GeneratorExit:  # the reader stopped early, after the prompt was read
-                    self._slot_holds = self._kept_name(messages)
+                    self._slot_holds = name
                     raise
-                self._slot_holds = self._kept_name(messages)
+                self._slot_holds = name
             except LLMError:
                 raise
             except (openai.OpenAIError, httpx.HTTPError, RuntimeError) as exc:
@@ -168,14 +169,15 @@ class LLMClient:
             headers={"Authorization": f"Bearer {self.server.api_key}"},
         )
 
-    async def _restore_kept(self, messages: list[ChatMessage], resumes: list[ChatMessage] | None = None) -> None:
-        """Load into the server's slot the kept prefix these messages start with — or, for a
-        warm-up step, the parked step it `resumes` — unless the slot holds it already. A warm-up
-        step the slot holds is parked first. A file that does not load is dropped (a cache)."""
+    async def _restore_kept(self, own: str | None, resumes: list[ChatMessage] | None = None) -> None:
+        """Load into the server's slot the kept prefix named `own` (that of the request's
+        messages) — or, for a warm-up step, the parked step it `resumes` — unless the slot holds
+        it already. A warm-up step the slot holds is parked first. A file that does not load is
+        dropped (a cache)."""
         if self.kept is None:
             return
         parked = self._kept_name(resumes) if resumes is not None else None
-        name = parked if parked in self._parked else self._kept_name(messages)
+        name = parked if parked in self._parked else own
         if name is None or name == self._slot_holds or not self.kept.exists(name):
             return
         if self._slot_partial is not None:
