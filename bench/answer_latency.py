@@ -48,8 +48,8 @@ class CountingLLM:
         self.max_answer_tokens = inner.max_answer_tokens
         self.chunks = 0
 
-    async def stream(self, messages, max_tokens=None, *, options=None):
-        async for piece in self.inner.stream(messages, max_tokens, options=options):
+    async def stream(self, messages, max_tokens=None, *, options=None, alternatives=0):
+        async for piece in self.inner.stream(messages, max_tokens, options=options, alternatives=alternatives):
             self.chunks += 1
             yield piece
 

@@ -49,9 +49,9 @@ def rss_mb() -> float:
 
 
 class EndlessScript(ScriptedLLM):
-    async def stream(self, messages, max_tokens=None):
+    async def stream(self, messages, max_tokens=None, **request):
         self.replies = [REPLY]
-        async for piece in super().stream(messages, max_tokens):
+        async for piece in super().stream(messages, max_tokens, **request):
             yield piece
         self.requests.clear()
 

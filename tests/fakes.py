@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from bot.llm.config import LLMConfig
-from bot.llm.protocol import ChatMessage, ChatModel, LLMError
+from bot.llm.protocol import ChatMessage, ChatModel, LLMError, Piece
+
+_OPENING = '{"answer": "'
 
 
 class ScriptedLLM(ChatModel):
@@ -21,6 +23,7 @@ class ScriptedLLM(ChatModel):
         self.verifications: list[list[ChatMessage]] = []
         self.yes = 1.0  # what the verification pass answers
         self.kept: set[str] = set()  # first messages of prompts prefilled with keep=True
+        self.doubt = 0.0  # the probability the scripted model gives to an empty answer
 
     @property
     def context_tokens(self) -> int:
@@ -31,8 +34,13 @@ class ScriptedLLM(ChatModel):
         return self.config.max_answer_tokens
 
     async def stream(
-        self, messages: list[ChatMessage], max_tokens: int | None = None, *, options: dict[str, Any] | None = None
-    ) -> AsyncIterator[str]:
+        self,
+        messages: list[ChatMessage],
+        max_tokens: int | None = None,
+        *,
+        options: dict[str, Any] | None = None,
+        alternatives: int = 0,
+    ) -> AsyncIterator[Piece]:
         self.requests.append(messages)
         reply = self.replies.pop(0) if self.replies else ""
         if isinstance(reply, LLMError):
@@ -40,13 +48,19 @@ class ScriptedLLM(ChatModel):
         if options and "json_schema" in options and not reply.startswith("{"):
             # The real server's grammar makes the model reply in the schema's JSON.
             reply = json.dumps({"answer": reply})
+        if alternatives and reply.startswith(_OPENING):
+            # Tokenised as Qwen does: the string's opening quote is a token of its own, weighed
+            # against the one that closes an empty string at once.
+            yield Piece(_OPENING[:-2])
+            yield Piece(' "', ((' "', 1.0 - self.doubt), (' ""', self.doubt)))
+            reply = reply[len(_OPENING) :]
         for i, word in enumerate(reply.split(" ")):
-            yield word if i == 0 else " " + word
+            yield Piece(word if i == 0 else " " + word)
 
     async def complete(
         self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None
     ) -> str:
-        return "".join([piece async for piece in self.stream(messages, max_tokens, options=options)])
+        return "".join([piece.text async for piece in self.stream(messages, max_tokens, options=options)])
 
     async def prefill(
         self,

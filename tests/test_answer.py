@@ -64,6 +64,20 @@ async def test_a_true_sentence_that_does_not_answer_is_declined_by_the_cross_enc
     assert not (await answerer.answer("Which Kyiv neighbourhood was hit?")).refused
 
 
+async def test_an_answer_the_model_itself_doubted_is_declined(indexed):
+    """The probability the model gave to an empty answer, where its answer began, is recorded;
+    above answer.max_decline_probability the answer is declined, however well supported."""
+    answerer, llm = make(indexed, PODIL_REPLY, PODIL_REPLY, max_decline_probability=0.2)
+    llm.doubt = 0.1
+    answer = await answerer.answer("Which Kyiv neighbourhood was hit?")
+    assert not answer.refused and answer.decline_p == pytest.approx(0.1)
+    llm.doubt = 0.3
+    shown: list[str] = []
+    answer = await answerer.answer("Which Kyiv neighbourhood was hit?", on_sentence=shown.append)
+    assert answer.refused and answer.decline_p == pytest.approx(0.3) and shown == []
+    assert answer.reason == "the model itself leaned to 'the article doesn't say' (p = 0.30)"
+
+
 async def test_the_citation_is_the_supporting_passage_not_the_models_choice(indexed):
     # The model may name any passage; the citation is found from the article itself.
     answerer, _ = make(indexed, "Kyiv Mayor Vitali Klitschko said 19 were wounded in the shelling [3].")

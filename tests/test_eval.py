@@ -45,6 +45,13 @@ def test_eval_on_a_two_article_slice(tmp_path, embedder, monkeypatch, capsys):
     assert answers["questions"] == 4 and answers["answerable"] == 2 and answers["unanswerable"] == 2
     records = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
     assert len(records) == 4 and "total_s" in answers["latency"]
+    # Warmed as a running bot's articles are: each question read its article whole from the
+    # server's cache, and the warmed prefixes are kept on disk for the next run.
+    assert report["warmed"] and list((out / "index" / "llm-state").glob("*.kv"))
+    bench = Library(out / "index", config.chunking, config.search, embedder)
+    for r in (r for r in records if r["seen"]):
+        article = r["seen"][0][0]
+        assert [tuple(s) for s in r["seen"]] == [(article, p.n) for p in bench.passages_of([article])]
     # The report is computed from the very answers written beside it.
     unanswerable = [r for r in records if r["is_impossible"]]
     assert answers["unanswerable_declined"] == sum(r["refused"] for r in unanswerable) / len(unanswerable)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,12 +14,14 @@ from bot.answering.evidence import (
     article_header,
     attribute,
     closed_reply,
+    decline_probability,
     not_an_answer,
     off_topic,
     opposite_word,
     parse_model_answer,
     question_subject,
 )
+from bot.llm.protocol import Piece
 
 PASSAGES = [
     "The U.N. refugee agency said 3.27 million people have fled Ukraine since the invasion began. "
@@ -168,6 +171,30 @@ def test_a_streamed_reply_is_complete_once_its_answer_string_closes():
     assert whole is not None and json.loads(whole) == {"answer": 'He said "no" today.'}
     assert closed_reply('{"answer": ""') == '{"answer": ""}'  # the model declining
     assert closed_reply("Not JSON at all") is None
+
+
+def test_the_models_own_doubt_is_the_probability_it_gave_an_empty_answer():
+    def reply(opening_alternatives, next_alternatives=()):
+        return [
+            Piece('{"'),
+            Piece("answer"),
+            Piece('":'),
+            Piece(' "', opening_alternatives),
+            Piece("Lviv", next_alternatives),
+            Piece('"'),
+        ]
+
+    # An empty string in one token ...
+    assert decline_probability(reply(((' "', 0.7), (' ""', 0.3)))) == pytest.approx(0.3)
+    # ... or opened, then closed at once: p(open) × p(close next).
+    assert decline_probability(reply(((' "', 0.9), (' ""', 0.05)), (("Lviv", 0.8), ('"', 0.2)))) == pytest.approx(
+        0.05 + 0.9 * 0.2
+    )
+    # A tokenizer that merges the colon and the quote is read the same way.
+    merged = [Piece('{"answer'), Piece('": "', (('": "', 0.6), ('": ""', 0.4))), Piece("Lviv"), Piece('"')]
+    assert decline_probability(merged) == pytest.approx(0.4)
+    assert decline_probability(reply(())) is None  # no alternatives asked for
+    assert decline_probability([Piece("Not JSON")]) is None
 
 
 def test_names_most_passages_use_are_the_articles_topic_and_need_no_repeating():

@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from bot.answering.config import AnswerConfig
-from bot.answering.evidence import parse_model_answer
+from bot.answering.evidence import decline_probability, parse_model_answer
 from bot.answering.pipeline import Answerer
-from bot.answering.prompts import answer_messages
+from bot.answering.prompts import ANSWER_SCHEMA, answer_messages
 from bot.llm import server as server_module
 from bot.llm.client import LLMClient
 from bot.llm.config import LLMConfig
@@ -70,7 +70,20 @@ def test_server_is_up_and_guarded(llm):
 
 async def test_streams_chunks_through_openai_client(llm):
     pieces = [p async for p in llm.stream([ChatMessage("user", "Count from one to ten.")], max_tokens=24)]
-    assert len(pieces) > 3 and "".join(pieces).strip()
+    assert len(pieces) > 3 and "".join(p.text for p in pieces).strip()
+    assert not any(p.alternatives for p in pieces)  # only when asked for
+
+
+async def test_streamed_pieces_carry_the_tokens_the_model_weighed(llm):
+    """What `decline_probability` reads: at each piece, the likeliest tokens with their
+    probabilities; at temperature 0 the piece is the likeliest of them."""
+    messages = [ChatMessage("user", "Reply with a JSON object whose answer is the word yes.")]
+    pieces = [p async for p in llm.stream(messages, 16, options={"json_schema": ANSWER_SCHEMA}, alternatives=5)]
+    assert pieces and all(0 < len(p.alternatives) <= 5 for p in pieces)
+    for piece in pieces:
+        probabilities = [prob for _, prob in piece.alternatives]
+        assert all(0.0 <= prob <= 1.0 for prob in probabilities) and sum(probabilities) <= 1.0 + 1e-6
+    assert decline_probability(pieces) is not None
 
 
 async def test_answers_come_back_as_schema_json_with_valid_citations_or_refuse(llm, indexed):
@@ -86,7 +99,9 @@ async def test_answers_come_back_as_schema_json_with_valid_citations_or_refuse(l
         answer = await answerer.answer(question, on_sentence=streamed.append)
         assert answer.mode in ("llm", "refusal")
         # The server's JSON-schema grammar, sent through the openai client, shaped the reply.
-        parsed += parse_model_answer(answer.draft or "") is not None
+        if parse_model_answer(answer.draft or "") is not None:
+            parsed += 1
+            assert answer.decline_p is not None and 0.0 <= answer.decline_p <= 1.0
         if answer.refused:
             assert answer.citations == [] and answer.related and streamed == []
             continue

@@ -17,6 +17,7 @@ class AnswerConfig:
     subject_check: bool = True
     max_novel_words: int = 1
     min_evidence_score: float = -5.0
+    max_decline_probability: float = 1.0
     verify: bool = False
     verify_threshold: float = 0.5
 
@@ -38,5 +39,11 @@ class AnswerConfig:
         require(0 <= self.max_novel_words <= 20, "answer.max_novel_words", self.max_novel_words, "0 to 20")
         require(
             -20.0 <= self.min_evidence_score <= 20.0, "answer.min_evidence_score", self.min_evidence_score, "-20 to 20"
+        )
+        require(
+            0.0 <= self.max_decline_probability <= 1.0,
+            "answer.max_decline_probability",
+            self.max_decline_probability,
+            "0.0 to 1.0",
         )
         require(0.0 <= self.verify_threshold <= 1.0, "answer.verify_threshold", self.verify_threshold, "0.0 to 1.0")

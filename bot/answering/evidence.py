@@ -27,8 +27,10 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.llm.protocol import Piece
 from index.models import Span
 from index.text import NUMBER, TOKEN, acronyms, content_tokens, key_tokens, normalise, split_sentences
 
@@ -146,6 +148,28 @@ def parse_model_answer(raw: str) -> str | None:
 
 
 _ANSWER_OPENING = re.compile(r'^\s*\{\s*"answer"\s*:\s*"')
+
+
+_EMPTY_ANSWER = re.compile(r'^\s*\{\s*"answer"\s*:\s*""')
+_OPENED_ANSWER = re.compile(r'^\s*\{\s*"answer"\s*:\s*"$')
+
+
+def decline_probability(pieces: Sequence[Piece]) -> float | None:
+    """The probability the model gave to an empty answer — its own "the article doesn't say" —
+    where its answer's string begins: a token closing the string at once, or one opening it
+    followed by one closing it. None when the pieces carry no alternatives (see `ChatModel.stream`)."""
+    before = ""
+    for i, piece in enumerate(pieces):
+        if _ANSWER_OPENING.match(before + piece.text) or _EMPTY_ANSWER.match(before + piece.text):
+            if not piece.alternatives:
+                return None
+            empty = sum(p for token, p in piece.alternatives if _EMPTY_ANSWER.match(before + token))
+            if _OPENED_ANSWER.match(before + piece.text) and i + 1 < len(pieces):
+                opened = dict(piece.alternatives).get(piece.text, 0.0)
+                empty += opened * sum(p for token, p in pieces[i + 1].alternatives if token.startswith('"'))
+            return empty
+        before += piece.text
+    return None
 
 
 def closed_reply(partial: str) -> str | None:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from bot.answering.config import AnswerConfig
-from bot.answering.evidence import Evidence, article_header, check_reply, closed_reply
+from bot.answering.evidence import Evidence, article_header, check_reply, closed_reply, decline_probability
 from bot.answering.guard import steering_reason
 from bot.answering.prompts import (
     ANSWER_SCHEMA,
@@ -41,6 +41,7 @@ LLM_DOWN_NOTICE = (
 )
 _PROMPT_OVERHEAD_TOKENS = 400  # system rules, fences and the answer instruction
 _REWRITE_MAX_TOKENS = 64
+_ALTERNATIVES = 10  # tokens weighed at each step of the answer, for `decline_probability`
 WARM_UP_QUESTION = "What is this about?"  # any question: only the article before it is reused
 
 
@@ -73,6 +74,7 @@ class Answer:
     draft: str | None = None  # the model's own reply, before the checks (for logs and the eval)
     verified: float | None = None  # the verification pass's p(yes), when it ran
     seen: tuple[tuple[str, int], ...] = ()  # (article, passage) of each passage in the prompt, in order
+    decline_p: float | None = None  # the probability the model gave to declining (`decline_probability`)
 
 
 @dataclass(frozen=True)
@@ -296,11 +298,13 @@ class Answerer:
         seen = tuple((p.article_id, p.n) for p in context.passages)
         try:
             messages = answer_messages(self.templates, passages, asked)
-            raw = await self._generate(messages, timings, start)
+            raw, doubt = await self._generate(messages, timings, start)
             headers = await asyncio.to_thread(article_headers, self.library, context.passages)
             checked = check_reply(asked, raw, passages, headers, self.config.subject_check, self.config.max_novel_words)
             if isinstance(checked, tuple):
                 checked = await self._relevant(asked, checked)
+            if isinstance(checked, tuple) and doubt is not None and doubt > self.config.max_decline_probability:
+                checked = f"the model itself leaned to 'the article doesn't say' (p = {doubt:.2f})"
             verified = None
             if isinstance(checked, tuple) and self.config.verify:
                 verified = await self._verify(asked, passages, checked[0], timings)
@@ -313,7 +317,7 @@ class Answerer:
             refusal = await asyncio.to_thread(
                 self._refusal, question, hits, self._finish(timings, start), reason=checked, draft=raw
             )
-            return dataclasses.replace(refusal, verified=verified, seen=seen)
+            return dataclasses.replace(refusal, verified=verified, seen=seen, decline_p=doubt)
         answer, evidence = checked
         citation = await asyncio.to_thread(self._citation, 1, context.passages[evidence.passage], quote=evidence.text)
         text = _with_marker(answer, 1)
@@ -323,24 +327,40 @@ class Answerer:
                 await result
         timings = self._finish(timings, start)
         return Answer(
-            question, text, False, "llm", [citation], [], None, timings, draft=raw, verified=verified, seen=seen
+            question,
+            text,
+            False,
+            "llm",
+            [citation],
+            [],
+            None,
+            timings,
+            draft=raw,
+            verified=verified,
+            seen=seen,
+            decline_p=doubt,
         )
 
-    async def _generate(self, messages: list[ChatMessage], timings: dict[str, float], start: float) -> str:
-        """The model's whole JSON reply (streamed, so the first token's time is known). The
-        stream is closed as soon as the answer's string is: the closing brace and the end token
-        the grammar then forces would cost two more decoding steps (~0.1 s) and add nothing."""
-        reply = ""
-        async with contextlib.aclosing(self.llm.stream(messages, options={"json_schema": ANSWER_SCHEMA})) as pieces:
-            async for piece in pieces:
+    async def _generate(
+        self, messages: list[ChatMessage], timings: dict[str, float], start: float
+    ) -> tuple[str, float | None]:
+        """The model's whole JSON reply (streamed, so the first token's time is known) and the
+        probability it gave to declining. The stream is closed as soon as the answer's string
+        is: the closing brace and the end token the grammar then forces would cost two more
+        decoding steps (~0.1 s) and add nothing."""
+        reply, pieces = "", []
+        stream = self.llm.stream(messages, options={"json_schema": ANSWER_SCHEMA}, alternatives=_ALTERNATIVES)
+        async with contextlib.aclosing(stream) as streamed:
+            async for piece in streamed:
                 if not reply:
                     timings["first_token_s"] = time.perf_counter() - start
-                reply += piece
+                reply += piece.text
+                pieces.append(piece)
                 if (whole := closed_reply(reply)) is not None:
                     reply = whole
                     break
         timings["llm_s"] = time.perf_counter() - start - timings.get("rewrite_s", 0) - timings.get("retrieve_s", 0)
-        return reply
+        return reply, decline_probability(pieces)
 
     async def _relevant(self, question: str, checked: tuple[str, Evidence]) -> tuple[str, Evidence] | str:
         """The checked answer, or why its evidence does not answer the question: the cross-encoder

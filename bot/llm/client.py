@@ -23,7 +23,7 @@ from bot.llm.config import LLMConfig
 from bot.llm.gate import BACKGROUND, IDLE, QUESTION, PriorityGate
 from bot.llm.kept import KeptPrefixes
 from bot.llm.models import resolve_model
-from bot.llm.protocol import ChatMessage, LLMError
+from bot.llm.protocol import ChatMessage, LLMError, Piece
 from bot.llm.server import LocalLLMServer, ServerSpec
 
 log = logging.getLogger(__name__)
@@ -213,9 +213,15 @@ class LLMClient:
         await asyncio.to_thread(self.kept.evict, name)
 
     async def stream(
-        self, messages: list[ChatMessage], max_tokens: int | None = None, *, options: dict[str, Any] | None = None
-    ) -> AsyncGenerator[str, None]:
-        """Yield the answer's text as it is generated; raise LLMError on any failure."""
+        self,
+        messages: list[ChatMessage],
+        max_tokens: int | None = None,
+        *,
+        options: dict[str, Any] | None = None,
+        alternatives: int = 0,
+    ) -> AsyncGenerator[Piece, None]:
+        """Yield the answer as it is generated (see `ChatModel.stream`); raise LLMError on any failure."""
+        scoring = {"logprobs": True, "top_logprobs": alternatives} if alternatives else {}
         async with self._request(messages) as client:
             stream = await client.chat.completions.create(
                 model=self.config.model,
@@ -224,6 +230,7 @@ class LLMClient:
                 temperature=self.config.temperature,
                 stream=True,
                 extra_body=options or None,
+                **scoring,
             )
             finished = False
             # Closed on the way out, also when the caller stops reading early (the answer's
@@ -232,9 +239,14 @@ class LLMClient:
                 async for chunk in stream:
                     if not chunk.choices:
                         continue
-                    if chunk.choices[0].delta.content:
-                        yield chunk.choices[0].delta.content
-                    finished = finished or chunk.choices[0].finish_reason is not None
+                    choice = chunk.choices[0]
+                    if choice.delta.content:
+                        scored = choice.logprobs.content if choice.logprobs and choice.logprobs.content else []
+                        weighed = (
+                            tuple((c.token, math.exp(c.logprob)) for c in scored[0].top_logprobs) if scored else ()
+                        )
+                        yield Piece(choice.delta.content, weighed)
+                    finished = finished or choice.finish_reason is not None
             if not finished:
                 # A connection closed mid-answer can look like a normal end of the stream.
                 raise LLMError("the answer stream ended before the model finished")
@@ -242,7 +254,7 @@ class LLMClient:
     async def complete(
         self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None
     ) -> str:
-        return "".join([piece async for piece in self.stream(messages, max_tokens=max_tokens, options=options)])
+        return "".join([piece.text async for piece in self.stream(messages, max_tokens=max_tokens, options=options)])
 
     async def prefill(
         self,

@@ -24,6 +24,16 @@ class ChatMessage:
         return {"role": self.role, "content": self.content}
 
 
+@dataclass(frozen=True)
+class Piece:
+    """A streamed piece of the reply (llama.cpp sends one token a piece) and, when the request
+    asked for them, the likeliest tokens the model weighed at its place, with their probabilities
+    (before any grammar narrowed the choice)."""
+
+    text: str
+    alternatives: tuple[tuple[str, float], ...] = ()
+
+
 class ChatModel(Protocol):
     @property
     def context_tokens(self) -> int:
@@ -34,10 +44,16 @@ class ChatModel(Protocol):
     def max_answer_tokens(self) -> int: ...
 
     def stream(
-        self, messages: list[ChatMessage], max_tokens: int | None = None, *, options: dict[str, Any] | None = None
-    ) -> AsyncGenerator[str, None]:
-        """The answer's text as it is generated; raises LLMError on any failure. `options` are
-        extra request fields the server understands (e.g. llama.cpp's `json_schema`)."""
+        self,
+        messages: list[ChatMessage],
+        max_tokens: int | None = None,
+        *,
+        options: dict[str, Any] | None = None,
+        alternatives: int = 0,
+    ) -> AsyncGenerator[Piece, None]:
+        """The answer as it is generated, with up to `alternatives` of the tokens weighed at each
+        piece (0: none; a server that gives none gives none); raises LLMError on any failure.
+        `options` are extra request fields the server understands (e.g. llama.cpp's `json_schema`)."""
         ...
 
     async def complete(

@@ -273,18 +273,28 @@ def cmd_eval(args: argparse.Namespace, config: Config, library: Library) -> int:
     out.mkdir(parents=True, exist_ok=True)
     dataset = evaluate.load_dataset(args.dataset)
     # A data dir of its own: the benchmark never mixes with the bot's articles, and reruns reuse it.
-    bench_library = library.sibling(out / "index")
+    bench_library = library.sibling(args.index or out / "index")
     mapping = evaluate.index_dataset(dataset, bench_library)
     report: dict = {"dataset": str(args.dataset), "articles": len(dataset.articles), "passages": len(mapping)}
     if not args.answers_only:
         report["retrieval"] = evaluate.retrieval_metrics(bench_library, dataset.questions, mapping)
     if not args.retrieval_only:
         questions = evaluate.select_questions(dataset, args.sample)
-        answerer = Answerer(bench_library, LLMClient(config.llm, config.models_dir), config.answer)
+        # Warmed like a running bot's articles (kept in the benchmark's own data dir, so a rerun
+        # reads nothing again); --cold measures a bot whose articles were never warmed.
+        state_dir = None if args.cold else bench_library.data_dir / "llm-state"
+        answerer = Answerer(bench_library, LLMClient(config.llm, config.models_dir, state_dir), config.answer)
+
+        async def warm_then_answer() -> list[dict]:
+            if not args.cold:
+                report["warm_up_s"] = round(await evaluate.warm_articles(answerer, questions), 1)
+            return await evaluate.answer_records(answerer, questions, mapping)
+
         try:
-            records = asyncio.run(evaluate.answer_records(answerer, questions, mapping))
+            records = asyncio.run(warm_then_answer())
         finally:
             answerer.llm.stop()
+        report["warmed"] = not args.cold
         report["model"] = config.llm.model
         report["answers"] = evaluate.answer_metrics(records)
         report["tradeoff"] = evaluate.tradeoff(records)
@@ -506,6 +516,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--answers-only",
         action="store_true",
         help="skip the retrieval metrics (~7 min on the public set): answers only",
+    )
+    ev.add_argument(
+        "--cold",
+        action="store_true",
+        help="do not warm the articles first: every question reads its retrieved passages afresh (a bot "
+        "just started on articles it never warmed); by default each article is read whole into the model's "
+        "cache first, as a running bot does once an article is added",
+    )
+    ev.add_argument(
+        "--index",
+        type=Path,
+        help="data dir for the benchmark's index and warmed articles (default: OUT/index); runs on the "
+        "same articles may share one, so the articles are warmed once",
     )
     ev.add_argument(
         "--out", type=Path, default=Path("bench/results/eval"), help="folder for eval.json, eval.md, tradeoff.png"
