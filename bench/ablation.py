@@ -7,7 +7,7 @@ reply is kept in "draft") and its index, and re-applies each set of checks. No L
 The verification pass (a second model call) cannot be replayed: its row comes from an eval run
 with `answer.verify = true`, passed with --verified.
 
-Run: .venv/bin/python bench/ablation.py EVAL_DIR DATASET [--verified EVAL_DIR] [--name NAME] [--max-doubt P]
+Run: .venv/bin/python bench/ablation.py EVAL_DIR DATASET [--verified EVAL_DIR] [--name NAME] [--max-doubt P] [--index DIR]
 """
 
 from __future__ import annotations
@@ -96,21 +96,28 @@ def score(rows: list[dict]) -> dict:
 
 
 def main() -> None:
+    config = load_config(None)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("eval_dir", type=Path)
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--verified", type=Path, help="an eval run made with answer.verify = true")
     parser.add_argument("--name", default="ablation")
     parser.add_argument(
+        "--index", type=Path, help="the index the eval ran on, when it was given --index (default: EVAL_DIR/index)"
+    )
+    parser.add_argument(
         "--max-doubt",
         type=float,
-        default=load_config(None).answer.max_decline_probability,
+        default=config.answer.max_decline_probability,
         help="the row with the model's doubt: decline above this p(decline) (default: answer.max_decline_probability)",
     )
     args = parser.parse_args()
-    config = load_config(None)
     library = Library(
-        args.eval_dir / "index", config.chunking, config.search, Embedder(config.embedding), CrossEncoderReranker()
+        args.index or args.eval_dir / "index",
+        config.chunking,
+        config.search,
+        Embedder(config.embedding),
+        CrossEncoderReranker(),
     )
     dataset = load_dataset(args.dataset)
     questions = {q.qid: q for q in dataset.questions}
@@ -118,7 +125,7 @@ def main() -> None:
     titles = library.titles()
     passages = {(p.article_id, p.n): p for p in library.passages_of(None)}
     results = {}
-    verdicts = {}  # qid → the shipped checks' verdict
+    shipped = []  # (question, the shipped checks' verdict, the prompt's passages, p(decline)) of each record
     for step in STEPS:
         rows = []
         for record in records:
@@ -133,17 +140,14 @@ def main() -> None:
                 )
             rows.append(_row(q, verdict, context))
             if step == SHIPPED:
-                verdicts[record["qid"]] = verdict
+                shipped.append((q, verdict, context, record.get("decline_p")))
         results[step] = score(rows)
     if any(r.get("decline_p") is not None for r in records):
         # The shipped checks, and the model's own doubt on top (its p(empty answer), recorded by the run).
-        rows = []
-        for record in records:
-            q = questions[record["qid"]]
-            context = [passages[(article, n)] for article, n in record.get("seen") or []]
-            verdict = verdicts[record["qid"]]
-            doubt = record.get("decline_p")
-            rows.append(_row(q, None if doubt is not None and doubt > args.max_doubt else verdict, context))
+        rows = [
+            _row(q, None if doubt is not None and doubt > args.max_doubt else verdict, context)
+            for q, verdict, context, doubt in shipped
+        ]
         results[f"+ the model's doubt (p(decline) ≤ {args.max_doubt})"] = score(rows)
     if args.verified:
         verified = [json.loads(line) for line in (args.verified / "answers.jsonl").read_text().splitlines()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from bot.answering.pipeline import Answerer
 from bot.config import Config
@@ -26,8 +27,15 @@ def open_library(config: Config) -> Library:
     return Library(config.data_dir, config.chunking, config.search, Embedder(config.embedding), reranker)
 
 
+def kept_prefixes_dir(data_dir: Path) -> Path:
+    """Where warmed articles' KV caches are kept beside an index (llm.kept_prefixes_mib)."""
+    return data_dir / "llm-state"
+
+
 def open_answerer(config: Config, library: Library) -> Answerer:
-    return Answerer(library, LLMClient(config.llm, config.models_dir, config.data_dir / "llm-state"), config.answer)
+    return Answerer(
+        library, LLMClient(config.llm, config.models_dir, kept_prefixes_dir(config.data_dir)), config.answer
+    )
 
 
 def open_feedback(config: Config) -> FeedbackStore:

@@ -23,7 +23,7 @@ from bot.feedback.store import ShownAnswer
 from bot.feeds.poll import check_feed, poll_feed
 from bot.feeds.store import FeedError
 from bot.llm.models import ModelUnavailable
-from bot.runtime import ensure_sample_article, open_answerer, open_feedback, open_feeds, open_library
+from bot.runtime import ensure_sample_article, kept_prefixes_dir, open_answerer, open_feedback, open_feeds, open_library
 from bot.terminal.render import answer_json, format_answer
 from index.config_errors import ConfigError
 from index.errors import DuplicateError, IngestError, NotFoundError
@@ -282,7 +282,7 @@ def cmd_eval(args: argparse.Namespace, config: Config, library: Library) -> int:
         questions = evaluate.select_questions(dataset, args.sample)
         # Warmed like a running bot's articles (kept in the benchmark's own data dir, so a rerun
         # reads nothing again); --cold measures a bot whose articles were never warmed.
-        state_dir = None if args.cold else bench_library.data_dir / "llm-state"
+        state_dir = None if args.cold else kept_prefixes_dir(bench_library.data_dir)
         answerer = Answerer(bench_library, LLMClient(config.llm, config.models_dir, state_dir), config.answer)
 
         async def warm_then_answer() -> list[dict]:
