@@ -47,24 +47,6 @@ async def test_answer_cites_the_sentence_that_supports_it(indexed):
     assert user.content.startswith("Question: Which Kyiv neighbourhood was hit?")
 
 
-async def test_a_long_whole_article_names_its_best_ranked_passages_after_the_question(indexed):
-    """Past answer.hint_above_tokens the question is followed by the numbers of the passages
-    retrieval ranks first (the 1.5B model, reading a 5,000-word article whole, misses facts it
-    finds in the same article's best passages); the cached article before it is unchanged."""
-    question = "Which Kyiv neighbourhood was hit?"
-    answerer, llm = make(indexed, PODIL_REPLY, hint_above_tokens=100, hint_passages=2)
-    assert not (await answerer.answer(question)).refused
-    system, user = llm.requests[0]
-    hint = re.fullmatch(r"Question: (.*)\n\(The passages most related to this question: \[(\d)\], \[(\d)\]\.\)", user.content)
-    assert hint and hint[1] == question
-    assert hint[2] == "8" and hint[3] != "8"  # the Podil passage first
-    assert len(re.findall(r"^\[\d+\] ", system.content, re.M)) == 9  # still the whole article
-    for short in (make(indexed, PODIL_REPLY), make(indexed, PODIL_REPLY, hint_above_tokens=100, hint_passages=0)):
-        answerer, llm = short  # the sample article is under the default 3,000 tokens; or hints are off
-        await answerer.answer(question)
-        assert llm.requests[0][1].content == f"Question: {question}"
-
-
 async def test_a_true_sentence_that_does_not_answer_is_declined_by_the_cross_encoder(indexed, reranker):
     """Every word of this reply is in the article, and it names the hangar and Lviv: only a reader of
     question and sentence together sees that it says nothing of what the hangar cost."""

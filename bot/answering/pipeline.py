@@ -91,7 +91,6 @@ OnSentence = Callable[[str], Awaitable[None] | None]
 @dataclass(frozen=True)
 class Context:
     passages: list[Passage]
-    hint: tuple[int, ...] = ()  # numbers (1-based, in `passages`) of the best-ranked ones, named after the question
 
 
 def scored_sentences(passage: str, wanted: set[str]) -> list[tuple[int, str]]:
@@ -154,7 +153,7 @@ class Answerer:
         """(all passages in scope, their estimated tokens) when they fit the context window with
         the question, however long they would take to read."""
         whole = self.library.passages_of(article_ids)
-        cost = _prefix_tokens(whole)
+        cost = sum(estimate_tokens(p.text) + 4 for p in whole)
         if not whole or cost > self._budget_tokens(question):
             return None
         return Context(whole), cost
@@ -171,33 +170,20 @@ class Answerer:
         whole article short enough to read now, then the retrieved passages."""
         together = self.whole_article_context(article_ids, question, cached_only=True)
         if together is not None:
-            return self._hinted(together, hits), []
+            return together, []
         top = hits[0].passage.article_id if hits else None
         if top is not None and (routed := self.whole_article_context([top], question, cached_only=True)):
-            return self._hinted(routed, hits), []
+            return routed, []
         if (together := self.whole_article_context(article_ids, question)) is not None:
-            return self._hinted(together, hits), []
+            return together, []
         warm = [top] if top is not None and self._fitting_whole([top], question) is not None else []
         return self.retrieved_context(hits, question), warm
 
-    def _hinted(self, context: Context, hits: list[SearchHit]) -> Context:
-        """A whole-article context too long for the model to find its way in alone (over
-        answer.hint_above_tokens) names the best-ranked passages it holds after the question."""
-        if not self._wants_hint(context):
-            return context
-        number = {(p.article_id, p.n): i for i, p in enumerate(context.passages, start=1)}
-        ranked = [number[key] for h in hits if (key := (h.passage.article_id, h.passage.n)) in number]
-        return dataclasses.replace(context, hint=tuple(ranked[: self.config.hint_passages]))
-
-    def _wants_hint(self, context: Context) -> bool:
-        return self.config.hint_passages > 0 and _prefix_tokens(context.passages) > self.config.hint_above_tokens
-
     def _needs_ranking(self, article_ids: Collection[str] | None, question: str) -> bool:
-        """Reranking orders passages, picks the article to route to and names the passages of a
-        long article's hint; one short article that goes into the prompt whole needs none of it."""
+        """Reranking orders passages and picks the article to route to; one article that goes
+        into the prompt whole needs neither."""
         many = len(self.library.titles() if article_ids is None else article_ids) > 1  # snapshot: no DB read
-        whole = None if many else self.whole_article_context(article_ids, question)
-        return whole is None or self._wants_hint(whole)
+        return many or self.whole_article_context(article_ids, question) is None
 
     def retrieved_context(self, hits: list[SearchHit], question: str) -> Context:
         """The retrieved passages, best first, as many as fit."""
@@ -311,7 +297,7 @@ class Answerer:
         passages = [p.text for p in context.passages]
         seen = tuple((p.article_id, p.n) for p in context.passages)
         try:
-            messages = answer_messages(self.templates, passages, asked, context.hint)
+            messages = answer_messages(self.templates, passages, asked)
             raw, doubt = await self._generate(messages, timings, start)
             headers = await asyncio.to_thread(article_headers, self.library, context.passages)
             checked = check_reply(asked, raw, passages, headers, self.config.subject_check, self.config.max_novel_words)
@@ -460,11 +446,6 @@ def article_headers(library: Library, passages: list[Passage]) -> list[str]:
         for article in {p.article_id for p in passages}
     }
     return [headers[p.article_id] for p in passages]
-
-
-def _prefix_tokens(passages: list[Passage]) -> int:
-    """Estimated tokens of the passages rendered into a prompt (each with its number)."""
-    return sum(estimate_tokens(p.text) + 4 for p in passages)
 
 
 def _steps(costs: list[int], step: int) -> list[int]:
