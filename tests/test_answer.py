@@ -6,6 +6,7 @@ import re
 import pytest
 
 from bot.answering.config import AnswerConfig
+from bot.answering.prompts import answer_messages
 from bot.answering.pipeline import LLM_DOWN_NOTICE, NO_ARTICLES, REFUSAL, Answerer, QuestionError, Turn
 from bot.llm.protocol import LLMError
 from index.clean import clean_text
@@ -206,6 +207,25 @@ async def test_a_long_article_is_read_from_passages_until_its_warm_up_is_done(in
     assert steps == sorted(steps) and steps[-1] == 9 and len(steps) > 1  # growing prefixes, whole at the end
     await answerer.answer("Which Kyiv neighbourhood was hit?")
     assert len(re.findall(r"^\[\d+\] ", llm.requests[-1][0].content, re.M)) == 9  # now the whole article
+
+
+async def test_a_long_article_is_read_in_windows_and_a_question_goes_to_the_one_holding_its_best_passage(indexed):
+    """Past answer.window_tokens the article is warmed and kept as windows of consecutive passages
+    (the 1.5B model reads 5,000 words whole worse than a part of them); a question is answered
+    from the warm window holding the passage retrieval ranks first, cited by its article numbers."""
+    answerer, llm = make(indexed, PODIL_REPLY, window_tokens=1000)
+    windows = answerer.windows("sample")
+    assert len(windows) > 1 and [p.n for w in windows for p in w.passages] == list(range(1, 10))
+    await answerer.warm(["sample"])
+    assert sorted(llm.kept) == sorted(_system(answerer, w) for w in windows)  # each window kept on its own
+    answer = await answerer.answer("Which Kyiv neighbourhood was hit?")
+    [podil] = [w for w in windows if any(p.n == 8 for p in w.passages)]
+    assert llm.requests[-1][0].content == _system(answerer, podil)  # that window alone, read back
+    assert not answer.refused and answer.citations[0].passage == 8
+
+
+def _system(answerer: Answerer, window) -> str:
+    return answer_messages(answerer.templates, [p.text for p in window.passages], "?")[0].content
 
 
 async def test_a_warm_up_keeps_the_whole_article_and_a_kept_one_is_not_read_again(indexed):

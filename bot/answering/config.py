@@ -14,6 +14,7 @@ class AnswerConfig:
     related_passages: int = 3
     whole_article_max_tokens: int = 3000
     warm_up_step_tokens: int = 100
+    window_tokens: int = 3000
     subject_check: bool = True
     max_novel_words: int = 1
     min_evidence_score: float = -5.0
@@ -36,6 +37,7 @@ class AnswerConfig:
         require(
             50 <= self.warm_up_step_tokens <= 100_000, "answer.warm_up_step_tokens", self.warm_up_step_tokens, ">= 50"
         )
+        require(self.window_tokens >= 0, "answer.window_tokens", self.window_tokens, ">= 0")
         require(0 <= self.max_novel_words <= 20, "answer.max_novel_words", self.max_novel_words, "0 to 20")
         require(
             -20.0 <= self.min_evidence_score <= 20.0, "answer.min_evidence_score", self.min_evidence_score, "-20 to 20"

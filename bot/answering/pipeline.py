@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -153,7 +154,7 @@ class Answerer:
         """(all passages in scope, their estimated tokens) when they fit the context window with
         the question, however long they would take to read."""
         whole = self.library.passages_of(article_ids)
-        cost = sum(estimate_tokens(p.text) + 4 for p in whole)
+        cost = _prefix_tokens(whole)
         if not whole or cost > self._budget_tokens(question):
             return None
         return Context(whole), cost
@@ -161,27 +162,39 @@ class Answerer:
     def _prefix_key(self, context: Context) -> str:
         return content_hash(article_system_message(self.templates, [p.text for p in context.passages]).content)
 
+    def windows(self, article_id: str) -> list[Context]:
+        """The article as the model reads it: whole, or when longer than answer.window_tokens, in
+        windows of consecutive passages, each a prefix of its own (warmed and kept on its own)."""
+        return [Context(w) for w in split_windows(self.library.passages_of([article_id]), self.config.window_tokens)]
+
+    def _warm_window(self, passage: Passage, question: str) -> Context | None:
+        """The window holding `passage`, when the server has read it."""
+        for window in self.windows(passage.article_id):
+            if passage in window.passages:
+                fits = _prefix_tokens(window.passages) <= self._budget_tokens(question)
+                return window if fits and self._prefix_key(window) in self._warm_prefixes else None
+        return None
+
     def choose_context(
         self, hits: list[SearchHit], article_ids: Collection[str] | None, question: str
     ) -> tuple[Context, list[str]]:
         """(the context to answer from, articles worth warming for next time). Cheapest first: a
-        prefix the server has read — the articles in scope together, or the one article retrieval
-        ranks first (a question over many articles is answered from one warm article) — then a
+        prefix the server has read — the articles in scope together, or the window (of a long
+        article; else the whole article) holding the passage retrieval ranks first — then a
         whole article short enough to read now, then the retrieved passages."""
         together = self.whole_article_context(article_ids, question, cached_only=True)
         if together is not None:
             return together, []
-        top = hits[0].passage.article_id if hits else None
-        if top is not None and (routed := self.whole_article_context([top], question, cached_only=True)):
+        top = hits[0].passage if hits else None
+        if top is not None and (routed := self._warm_window(top, question)):
             return routed, []
         if (together := self.whole_article_context(article_ids, question)) is not None:
             return together, []
-        warm = [top] if top is not None and self._fitting_whole([top], question) is not None else []
-        return self.retrieved_context(hits, question), warm
+        return self.retrieved_context(hits, question), [top.article_id] if top is not None else []
 
     def _needs_ranking(self, article_ids: Collection[str] | None, question: str) -> bool:
-        """Reranking orders passages and picks the article to route to; one article that goes
-        into the prompt whole needs neither."""
+        """Reranking orders passages and picks the article or window to route to; one article
+        that goes into the prompt whole needs neither."""
         many = len(self.library.titles() if article_ids is None else article_ids) > 1  # snapshot: no DB read
         return many or self.whole_article_context(article_ids, question) is None
 
@@ -384,15 +397,16 @@ class Answerer:
         return {k: round(v, 4) for k, v in timings.items()}
 
     async def warm(self, article_ids: Collection[str] | None = None, when_idle: bool = False) -> None:
-        """Load the models, then have the server read each article's whole-article prefix (one
-        prefix per article, reused by every scope that routes to it), behind live questions
-        (with `when_idle`: only while no questions come)."""
+        """Load the models, then have the server read each article's windows (a short article's
+        one window is the whole article), each a prefix of its own reused by every scope that
+        routes to it, behind live questions (with `when_idle`: only while no questions come)."""
         await asyncio.to_thread(self.library.warm_up)
         ids = sorted(article_ids) if article_ids is not None else sorted(self.library.article_ids())
+        budget = self._budget_tokens("a question of average length")
         for article_id in ids:
-            fitting = await asyncio.to_thread(self._fitting_whole, [article_id], "a question of average length")
-            if fitting is not None:
-                await self._prefill(fitting[0], when_idle)
+            for window in await asyncio.to_thread(self.windows, article_id):
+                if _prefix_tokens(window.passages) <= budget:
+                    await self._prefill(window, when_idle)
 
     async def _prefill(self, context: Context, when_idle: bool = False) -> None:
         """Have the server read the context's prefix a few passages more at a time: each step is
@@ -446,6 +460,30 @@ def article_headers(library: Library, passages: list[Passage]) -> list[str]:
         for article in {p.article_id for p in passages}
     }
     return [headers[p.article_id] for p in passages]
+
+
+def _prefix_tokens(passages: list[Passage]) -> int:
+    """Estimated tokens of the passages rendered into a prompt (each with its number)."""
+    return sum(estimate_tokens(p.text) + 4 for p in passages)
+
+
+def split_windows(passages: list[Passage], max_tokens: int) -> list[list[Passage]]:
+    """`passages` cut into as few runs of consecutive passages as keep each at about `max_tokens`
+    or less (0: one run), of about equal length: a cut falls where the running total passes the
+    next equal share, so a window exceeds the bound by half a passage at most."""
+    total = _prefix_tokens(passages)
+    if not passages or max_tokens <= 0 or total <= max_tokens:
+        return [passages] if passages else []
+    count = math.ceil(total / max_tokens)
+    windows: list[list[Passage]] = [[]]
+    used = 0
+    for passage in passages:
+        cost = _prefix_tokens([passage])
+        if windows[-1] and used + cost / 2 > total * len(windows) / count:
+            windows.append([])
+        windows[-1].append(passage)
+        used += cost
+    return windows
 
 
 def _steps(costs: list[int], step: int) -> list[int]:
