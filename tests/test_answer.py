@@ -6,8 +6,8 @@ import re
 import pytest
 
 from bot.answering.config import AnswerConfig
-from bot.answering.prompts import answer_messages
 from bot.answering.pipeline import LLM_DOWN_NOTICE, NO_ARTICLES, REFUSAL, Answerer, QuestionError, Turn
+from bot.answering.prompts import answer_messages
 from bot.llm.protocol import LLMError
 from index.clean import clean_text
 from index.models import Document

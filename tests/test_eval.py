@@ -45,8 +45,9 @@ def test_eval_on_a_two_article_slice(tmp_path, embedder, monkeypatch, capsys):
     assert answers["questions"] == 4 and answers["answerable"] == 2 and answers["unanswerable"] == 2
     records = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
     assert len(records) == 4 and "total_s" in answers["latency"]
-    # Warmed as a running bot's articles are: each question read its article whole from the
-    # server's cache, and the warmed prefixes are kept on disk for the next run.
+    # Warmed as a running bot's articles are: each question read its article (both are under
+    # answer.window_tokens: one window, the whole article) from the server's cache, and the
+    # warmed prefixes are kept on disk for the next run.
     assert report["warmed"] and list((out / "index" / "llm-state").glob("*.kv"))
     bench = Library(out / "index", config.chunking, config.search, embedder)
     for r in (r for r in records if r["seen"]):

@@ -158,8 +158,8 @@ def _squashed(text: str) -> str:
 
 
 async def warm_articles(answerer: Answerer, questions: list[EvalQuestion]) -> float:
-    """Have the server read the articles these questions are about, whole, as a running bot does
-    once an article is added (`Answerer.warm`); seconds taken. Kept files make a rerun read nothing."""
+    """Have the server read the articles these questions are about (whole, or a long one in
+    windows), as a running bot does once an article is added (`Answerer.warm`); seconds taken. Kept files make a rerun read nothing."""
     began = time.perf_counter()
     for doc_id in tqdm(sorted({q.doc_id for q in questions}), desc="warming", unit="article"):
         await answerer.warm([slugify(doc_id)])
@@ -332,7 +332,9 @@ def markdown_report(report: dict) -> str:
         ):
             lines.append(f"| {key.replace('_', ' ')} | {a[key]} |")
         if report.get("warmed"):
-            lines.append(f"\nArticles warmed first (whole, into the model's cache): {report['warm_up_s']} s.")
+            lines.append(
+                f"\nArticles warmed first (whole or in windows, into the model's cache): {report['warm_up_s']} s."
+            )
         lines += ["", "| stage | p50 ms | p95 ms |", "|---|---|---|"]
         for stage, p in a["latency"].items():
             lines.append(f"| {stage} | {p['p50_ms']} | {p['p95_ms']} |")
