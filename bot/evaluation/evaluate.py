@@ -159,7 +159,8 @@ def _squashed(text: str) -> str:
 
 async def warm_articles(answerer: Answerer, questions: list[EvalQuestion]) -> float:
     """Have the server read the articles these questions are about (whole, or a long one in
-    windows), as a running bot does once an article is added (`Answerer.warm`); seconds taken. Kept files make a rerun read nothing."""
+    windows), as a running bot does once an article is added (`Answerer.warm`); seconds taken.
+    Kept files make a rerun read nothing."""
     began = time.perf_counter()
     for doc_id in tqdm(sorted({q.doc_id for q in questions}), desc="warming", unit="article"):
         await answerer.warm([slugify(doc_id)])
