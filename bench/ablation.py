@@ -73,7 +73,7 @@ def judge(
     if step != "model only" and not_an_answer(question, answer):
         return None
     strict = step in ("+ support", "+ support, negation")
-    evidence = attribute(answer, question, passages, 1 if strict else UNLIMITED)
+    evidence = attribute(answer, question, passages, 1 if strict else UNLIMITED, headers[1])
     if strict and evidence is None:
         return None
     if step == "+ support, negation" and evidence is not None and adds_negation(answer, evidence.text):

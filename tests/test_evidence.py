@@ -211,3 +211,15 @@ def test_names_most_passages_use_are_the_articles_topic_and_need_no_repeating():
     assert off_topic(question, article[3], f"{header}. {article[3]}") is None
     # Too few passages to tell the article's topic from a name that happens to recur.
     assert article_header("Rally in Moscow", article[:3]) == "Rally in Moscow"
+
+
+def test_an_answer_may_add_a_name_of_the_articles_topic_but_no_other_name():
+    question = "What is Pavlo Kyrylenko's job?"
+    passages = ["Two were killed in Kramatorsk, according to the regional governor, Pavlo Kyrylenko."]
+    header = "War in Ukraine ukrain"
+    answer = "Pavlo Kyrylenko is the regional governor of Ukraine."
+    assert attribute(answer, question, passages) is None  # "Ukraine" is in no sentence
+    evidence = attribute(answer, question, passages, headers=[header])
+    assert evidence is not None and evidence.text == passages[0]
+    # A name outside the header is still an invented detail.
+    assert attribute("Pavlo Kyrylenko is the regional governor of Crimea.", question, passages, headers=[header]) is None

@@ -5,7 +5,8 @@ Pure functions over strings. An answer stands only when:
 1. it is an answer (`not_an_answer`): it says something the question did not; a "how many"
    question gets a number, a "what time/day/year" question a time;
 2. the article supports it (`attribute`): a run of at most as many sentences as the answer has
-   states every number and names every name the answer adds, lacks at most `max_novel_words` of
+   states every number and names every name the answer adds (a name of what the whole article
+   is about, its header, may go unrepeated), lacks at most `max_novel_words` of
    the answer's own content words and at most one of those it repeats from the question, and
    holds in one sentence both something the answer adds and something the question asked (the
    run's names also count by their initials: "EU" is in "European Union"). That run is the
@@ -113,7 +114,7 @@ def check_reply(
         return "the model found no answer in the article"
     if problem := not_an_answer(question, answer):
         return problem
-    evidence = attribute(answer, question, passages, max_novel_words)
+    evidence = attribute(answer, question, passages, max_novel_words, headers)
     if evidence is None:
         return "no sentence of the article supports the answer"
     context = f"{headers[evidence.passage]}. {evidence.context}"
@@ -207,12 +208,15 @@ def _names(text: str) -> set[str]:
     return {n for n in key_tokens(text) if not NUMBER.match(n)} - _QUESTION_OPENERS
 
 
-def attribute(answer: str, question: str, passages: list[str], max_novel_words: int = 1) -> Evidence | None:
+def attribute(
+    answer: str, question: str, passages: list[str], max_novel_words: int = 1, headers: Sequence[str] = ()
+) -> Evidence | None:
     """The fewest consecutive sentences of the article (no more than the answer has) that support
     `answer` as an answer to `question`, or None when no run of sentences does.
 
     A run supports the answer when it states every number the answer states and names every
-    name the answer uses (or the question gave); when at most `max_novel_words` of the answer's
+    name the answer uses (or the question gave; a name of the article's header needs not be in
+    it); when at most `max_novel_words` of the answer's
     own content words are missing from it, and at most one of the words the answer repeats from
     the question ("The final score was 200,000 people" repeats "final score", which the stadium
     sentence lacks; "19 people were killed" repeats "killed", which the "19 were wounded"
@@ -223,6 +227,9 @@ def attribute(answer: str, question: str, passages: list[str], max_novel_words: 
     # Numbers and names the answer repeats from the question are the question's (off_topic
     # checks those); the ones it adds must be in the evidence.
     numbers, names = _numbers(answer) - _numbers(question), _names(answer) - content_tokens(question)
+    # A name of what the whole article is about (its header, `article_header`) may be added
+    # without the sentence repeating it ("the regional governor of Ukraine" in a report on Ukraine).
+    topic = [_names(header) for header in headers] or [set() for _ in passages]
     # One sentence of evidence per sentence of answer: a longer run would let the answer stitch
     # "two" (missiles shot down) to "reported killed" (a person) from the next sentence.
     longest = min(_MAX_WINDOW, max(1, len(split_sentences(answer))))
@@ -237,9 +244,13 @@ def attribute(answer: str, question: str, passages: list[str], max_novel_words: 
                 start, end = sentences[first].start, sentences[last].end
                 window = passage[start:end]
                 tokens = _evidence_tokens(window)
-                if not numbers <= _numbers(window) or not names <= tokens:
+                if not numbers <= _numbers(window) or not names - topic[index] <= tokens:
                     continue
-                novel = {t for t in answer_tokens - tokens - question_tokens if _NUMBER_WORDS.get(t, t) not in tokens}
+                novel = {
+                    t
+                    for t in answer_tokens - tokens - question_tokens - topic[index]
+                    if _NUMBER_WORDS.get(t, t) not in tokens
+                }
                 if len(novel) > max_novel_words or len(repeated - tokens) > 1:
                     continue
                 if not _linked(answer_tokens - question_tokens, question_tokens, passage, sentences[first : last + 1]):
