@@ -222,4 +222,6 @@ def test_an_answer_may_add_a_name_of_the_articles_topic_but_no_other_name():
     evidence = attribute(answer, question, passages, headers=[header])
     assert evidence is not None and evidence.text == passages[0]
     # A name outside the header is still an invented detail.
-    assert attribute("Pavlo Kyrylenko is the regional governor of Crimea.", question, passages, headers=[header]) is None
+    assert (
+        attribute("Pavlo Kyrylenko is the regional governor of Crimea.", question, passages, headers=[header]) is None
+    )
