@@ -13,7 +13,6 @@ from bot.answering.evidence import (
     adds_negation,
     article_header,
     attribute,
-    chosen_probabilities,
     closed_reply,
     decline_probability,
     not_an_answer,
@@ -196,18 +195,6 @@ def test_the_models_own_doubt_is_the_probability_it_gave_an_empty_answer():
     assert decline_probability(merged) == pytest.approx(0.4)
     assert decline_probability(reply(())) is None  # no alternatives asked for
     assert decline_probability([Piece("Not JSON")]) is None
-
-
-def test_the_probabilities_of_the_answers_own_tokens_leave_the_forced_json_out():
-    def piece(text, p):
-        return Piece(text, ((text, p), ("x", 1 - p)))
-
-    reply = [piece('{"', 1.0), piece("answer", 1.0), piece('":', 1.0), piece(' "', 0.9), piece("L", 0.6)]
-    assert chosen_probabilities([*reply, piece("viv", 0.8), piece('"', 0.7)]) == (0.6, 0.8, 0.7)
-    # A token the model wrote outside the alternatives it reported counts as 0; none reported: nothing.
-    assert chosen_probabilities([*reply, Piece("viv", (("x", 1.0),))]) == (0.6, 0.0)
-    assert chosen_probabilities([Piece('{"answer": "'), Piece("Lviv")]) == ()
-    assert chosen_probabilities([piece("Not JSON", 0.5)]) == ()
 
 
 def test_names_most_passages_use_are_the_articles_topic_and_need_no_repeating():

@@ -174,17 +174,11 @@ def decline_probability(pieces: Sequence[Piece]) -> float | None:
 
 
 def chosen_probabilities(pieces: Sequence[Piece]) -> tuple[float, ...]:
-    """The probability the model gave each token of its answer's string, as it wrote it (0 when
-    the token was not among the alternatives it weighed); the JSON around it, which the grammar
-    forces, is left out. Empty when the pieces carry no alternatives."""
+    """The probability the model gave each token it wrote (0 when the token was not among the
+    alternatives it weighed); empty when the pieces carry no alternatives."""
     if not all(piece.alternatives for piece in pieces):
         return ()
-    before = ""
-    for i, piece in enumerate(pieces):
-        before += piece.text
-        if _ANSWER_OPENING.match(before):
-            return tuple(dict(p.alternatives).get(p.text, 0.0) for p in pieces[i + 1 :])
-    return ()
+    return tuple(dict(piece.alternatives).get(piece.text, 0.0) for piece in pieces)
 
 
 def closed_reply(partial: str) -> str | None:
