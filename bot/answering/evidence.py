@@ -173,14 +173,6 @@ def decline_probability(pieces: Sequence[Piece]) -> float | None:
     return None
 
 
-def chosen_probabilities(pieces: Sequence[Piece]) -> tuple[float, ...]:
-    """The probability the model gave each token it wrote (0 when the token was not among the
-    alternatives it weighed); empty when the pieces carry no alternatives."""
-    if not all(piece.alternatives for piece in pieces):
-        return ()
-    return tuple(dict(piece.alternatives).get(piece.text, 0.0) for piece in pieces)
-
-
 def closed_reply(partial: str) -> str | None:
     """The complete reply once a streamed `{"answer": "..."` has closed its string (the brace
     added), else None: what follows the string under the JSON-schema grammar is only `}`."""

@@ -15,14 +15,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from bot.answering.config import AnswerConfig
-from bot.answering.evidence import (
-    Evidence,
-    article_header,
-    check_reply,
-    chosen_probabilities,
-    closed_reply,
-    decline_probability,
-)
+from bot.answering.evidence import Evidence, article_header, check_reply, closed_reply, decline_probability
 from bot.answering.guard import steering_reason
 from bot.answering.prompts import (
     ANSWER_SCHEMA,
@@ -83,8 +76,6 @@ class Answer:
     verified: float | None = None  # the verification pass's p(yes), when it ran
     seen: tuple[tuple[str, int], ...] = ()  # (article, passage) of each passage in the prompt, in order
     decline_p: float | None = None  # the probability the model gave to declining (`decline_probability`)
-    # The probability the model gave each token of its reply as it wrote it (`chosen_probabilities`).
-    token_p: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -320,7 +311,7 @@ class Answerer:
         seen = tuple((p.article_id, p.n) for p in context.passages)
         try:
             messages = answer_messages(self.templates, passages, asked)
-            raw, doubt, token_p = await self._generate(messages, timings, start)
+            raw, doubt = await self._generate(messages, timings, start)
             headers = await asyncio.to_thread(article_headers, self.library, context.passages)
             checked = check_reply(asked, raw, passages, headers, self.config.subject_check, self.config.max_novel_words)
             if isinstance(checked, tuple):
@@ -339,7 +330,7 @@ class Answerer:
             refusal = await asyncio.to_thread(
                 self._refusal, question, hits, self._finish(timings, start), reason=checked, draft=raw
             )
-            return dataclasses.replace(refusal, verified=verified, seen=seen, decline_p=doubt, token_p=token_p)
+            return dataclasses.replace(refusal, verified=verified, seen=seen, decline_p=doubt)
         answer, evidence = checked
         citation = await asyncio.to_thread(self._citation, 1, context.passages[evidence.passage], quote=evidence.text)
         text = _with_marker(answer, 1)
@@ -361,14 +352,13 @@ class Answerer:
             verified=verified,
             seen=seen,
             decline_p=doubt,
-            token_p=token_p,
         )
 
     async def _generate(
         self, messages: list[ChatMessage], timings: dict[str, float], start: float
-    ) -> tuple[str, float | None, tuple[float, ...]]:
-        """The model's whole JSON reply (streamed, so the first token's time is known), the
-        probability it gave to declining and those it gave its reply's tokens. The stream is closed as soon as the answer's string
+    ) -> tuple[str, float | None]:
+        """The model's whole JSON reply (streamed, so the first token's time is known) and the
+        probability it gave to declining. The stream is closed as soon as the answer's string
         is: the closing brace and the end token the grammar then forces would cost two more
         decoding steps (~0.1 s) and add nothing."""
         reply, pieces = "", []
@@ -383,7 +373,7 @@ class Answerer:
                     reply = whole
                     break
         timings["llm_s"] = time.perf_counter() - start - timings.get("rewrite_s", 0) - timings.get("retrieve_s", 0)
-        return reply, decline_probability(pieces), chosen_probabilities(pieces)
+        return reply, decline_probability(pieces)
 
     async def _relevant(self, question: str, checked: tuple[str, Evidence]) -> tuple[str, Evidence] | str:
         """The checked answer, or why its evidence does not answer the question: the cross-encoder

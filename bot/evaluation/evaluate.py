@@ -201,7 +201,6 @@ async def answer_records(answerer: Answerer, questions: list[EvalQuestion], mapp
                 "draft": answer.draft,
                 "verified": answer.verified,
                 "decline_p": answer.decline_p,
-                "token_p": [round(p, 4) for p in answer.token_p],
                 "seen": answer.seen,
                 "timings": answer.timings,
             }
