@@ -14,7 +14,7 @@ class AnswerConfig:
     related_passages: int = 3
     whole_article_max_tokens: int = 3000
     warm_up_step_tokens: int = 100
-    window_tokens: int = 1000
+    window_tokens: int = 3000
     subject_check: bool = True
     max_novel_words: int = 1
     min_evidence_score: float = -5.0

@@ -24,7 +24,7 @@ class LLMConfig:
     start_timeout_s: float = 180.0
     max_concurrent: int = 1
     warm_up_after_idle_s: float = 3.0
-    kept_prefixes_mib: int = 8192  # disk for warmed articles' KV caches, kept across restarts; 0: none
+    kept_prefixes_mib: int = 4096  # disk for warmed articles' KV caches, kept across restarts; 0: none
     # llama.cpp's in-memory prompt cache (its default is 8 GiB): the kept files hold the warmed
     # articles, so memory only needs room for a few other prompts (README: memory).
     cache_ram_mib: int = 512
