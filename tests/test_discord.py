@@ -545,3 +545,9 @@ async def test_index_this_link_from_a_message_for_moderators_only(env, guild, ch
     plain = await mod.send(channel, "no link here")
     nothing = await mod.context_menu(channel, "Index this link", plain)
     assert "no http(s) link" in nothing.response.content
+
+
+def test_a_scope_error_reads_as_a_sentence_and_keeps_the_articles_case():
+    assert ScopeError("there is no article `MyNews` in this server").sentence() == (
+        "There is no article `MyNews` in this server."
+    )

@@ -186,7 +186,7 @@ class ArticleCommands(
         try:
             text, view = await asyncio.to_thread(passage_page, self.services, interaction.guild_id, id, passage)
         except ScopeError as exc:
-            await self._reply(interaction, f"{str(exc).capitalize()}.")
+            await self._reply(interaction, exc.sentence())
             return
         await interaction.response.send_message(text, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS)
 

@@ -69,7 +69,7 @@ class AskCog(commands.Cog):
         except QuestionError as exc:
             return [], f"Sorry, {exc}."
         except ScopeError as exc:
-            return [], str(exc).capitalize()
+            return [], exc.sentence()
         wait = self.services.cooldown_remaining(user_id)
         if wait > 0:
             return [], f"Please wait {wait:.0f} s before asking again."
@@ -171,7 +171,7 @@ class AskCog(commands.Cog):
                 self.services.library.set_channel_article, thread.id, guild_id, article_id, actor_name(interaction)
             )
         except ScopeError as exc:
-            text = f"{str(exc).capitalize()}."
+            text = exc.sentence()
         except discord.Forbidden:
             text = "I may not create threads here; ask with `/ask` and `article:` instead."
         else:

@@ -68,6 +68,6 @@ class PageButton(
         try:
             text, view = await asyncio.to_thread(passage_page, services, interaction.guild_id, self.article_id, self.n)
         except ScopeError as exc:
-            await interaction.response.send_message(str(exc).capitalize(), ephemeral=True, allowed_mentions=NO_MENTIONS)
+            await interaction.response.send_message(exc.sentence(), ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         await interaction.response.edit_message(content=text, view=view, allowed_mentions=NO_MENTIONS)

@@ -62,6 +62,12 @@ class ScopeError(Exception):
     """The article asked for is not one this server can use; the message says so to the user.
     Not a LookupError: a KeyError or IndexError bug must surface as a bug, not as this message."""
 
+    def sentence(self) -> str:
+        """The message as the user reads it: a capital first letter (the rest as written: an
+        article id keeps its case) and a full stop."""
+        text = str(self)
+        return f"{text[:1].upper()}{text[1:]}."
+
 
 def user_cooldown(seconds: float) -> commands.CooldownMapping[int]:
     """One question per `seconds` per user id: discord.py's own bucket map (it also forgets
