@@ -6,8 +6,8 @@ Pure functions over strings. An answer stands only when:
    question gets a number, a "what time/day/year" question a time;
 2. the article supports it (`attribute`): a run of at most as many sentences as the answer has
    states every number and names every name the answer adds (a name of what the whole article
-   is about, its header, may go unrepeated), lacks at most `max_novel_words` of
-   the answer's own content words and at most one of those it repeats from the question, and
+   is about, its header, may go unrepeated), lacks at most `max_novel_words` of the answer's
+   own content words and at most one of those it repeats from the question, and
    holds in one sentence both something the answer adds and something the question asked (the
    run's names also count by their initials: "EU" is in "European Union"). That run is the
    evidence: the citation points to its passage and quotes it verbatim — never to a
@@ -215,9 +215,9 @@ def attribute(
     `answer` as an answer to `question`, or None when no run of sentences does.
 
     A run supports the answer when it states every number the answer states and names every
-    name the answer uses (or the question gave; a name of the article's header needs not be in
-    it); when at most `max_novel_words` of the answer's
-    own content words are missing from it, and at most one of the words the answer repeats from
+    name the answer uses (or the question gave; a name of the article's header need not be in
+    it); when at most `max_novel_words` of the answer's own content words are missing from it,
+    and at most one of the words the answer repeats from
     the question ("The final score was 200,000 people" repeats "final score", which the stadium
     sentence lacks; "19 people were killed" repeats "killed", which the "19 were wounded"
     sentence lacks, and "people"); and when one of its sentences holds both something the answer adds and
