@@ -138,14 +138,14 @@ def main() -> None:
                 verdict = judge(
                     step, q.question, record["draft"], texts, headers, library, config.answer.min_evidence_score
                 )
-            rows.append(_row(q, verdict, context))
+            rows.append(judged_row(q, verdict, context))
             if step == SHIPPED:
                 shipped.append((q, verdict, context, record.get("decline_p")))
         results[step] = score(rows)
     if any(r.get("decline_p") is not None for r in records):
         # The shipped checks, and the model's own doubt on top (its p(empty answer), recorded by the run).
         rows = [
-            _row(q, None if doubt is not None and doubt > args.max_doubt else verdict, context)
+            judged_row(q, None if doubt is not None and doubt > args.max_doubt else verdict, context)
             for q, verdict, context, doubt in shipped
         ]
         results[f"+ the model's doubt (p(decline) ≤ {args.max_doubt})"] = score(rows)
@@ -177,7 +177,8 @@ def main() -> None:
     )
 
 
-def _row(question, verdict, context) -> dict:
+def judged_row(question, verdict, context) -> dict:
+    """How a reply stands under a set of checks: answered, holding the gold, citing the evidence."""
     answered = verdict is not None
     answer, passage = verdict if verdict else ("", None)
     cited_text = context[passage].text if passage is not None else ""

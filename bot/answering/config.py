@@ -17,7 +17,7 @@ class AnswerConfig:
     window_tokens: int = 3000
     subject_check: bool = True
     max_novel_words: int = 1
-    min_evidence_score: float = -5.0
+    min_evidence_score: float = -1.5
     max_decline_probability: float = 1.0
     verify: bool = False
     verify_threshold: float = 0.5
