@@ -68,8 +68,9 @@ def sweep(replies: list[tuple[float, bool]], cost: float) -> tuple[list[dict], f
     for threshold in THRESHOLDS:
         right = sum(1 for score, ok in replies if score < threshold and ok)
         wrong = sum(1 for score, ok in replies if score < threshold and not ok)
-        rows.append({"threshold": threshold, "right_declined": right, "wrong_declined": wrong,
-                     "gain": wrong - cost * right})
+        rows.append(
+            {"threshold": threshold, "right_declined": right, "wrong_declined": wrong, "gain": wrong - cost * right}
+        )
     best = max(rows, key=lambda r: (r["gain"], -r["threshold"]))
     return rows, best["threshold"]
 
