@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import print_table, write_result
-from bot.answering.evidence import article_header, off_topic, opposite_word
+from bot.answering.evidence import article_header, missing_number, off_topic, opposite_word
 from index.text import NUMBER, STOP_WORDS, TOKEN, content_tokens, normalise, split_sentences
 
 _HOW_MANY_REST = re.compile(r"\bhow\s+(?:many|much)\s+[^\W\d_]+\s+(.*)", re.IGNORECASE)
@@ -47,6 +47,9 @@ RULES: dict[str, Callable[[str, str, str], bool]] = {
     "how many: what happened to the counted (not shipped)": lambda q, s, h: counted_happening_missing(q, s),
     "an opposite word in the evidence (part of the shipped subject check)": lambda q, s, h: (
         opposite_word(q, s) is not None
+    ),
+    "a number the question writes, not in the evidence (part of the shipped subject check)": lambda q, s, h: (
+        missing_number(q, f"{h}. {s}") is not None
     ),
 }
 

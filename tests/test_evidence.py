@@ -15,6 +15,7 @@ from bot.answering.evidence import (
     attribute,
     closed_reply,
     decline_probability,
+    missing_number,
     not_an_answer,
     off_topic,
     opposite_word,
@@ -92,6 +93,19 @@ def test_a_question_whose_word_the_evidence_turns_into_its_opposite_is_declined(
     assert opposite_word("What takes in steam?", "The intakes take in steam.") is None
     assert opposite_word("Besides North America, where?", "They settled in South Africa.") is None
     assert opposite_word("Who are the un-elected officials?", "The unelected officials are appointed.") is None
+
+
+def test_a_number_the_question_writes_must_be_in_the_evidence():
+    sentence = "An early political response was the convening of the Albany Congress in June and July, 1754."
+    question = "What political response was convening in June/July 1745?"
+    assert missing_number(question, sentence) == "1745"  # two of its three names are there: a half is not enough
+    assert off_topic(question, sentence, sentence) == "the evidence does not state the question's 1745"
+    assert off_topic("What response was convening in June/July 1754?", sentence, sentence) is None
+    # Given a sentence before or in the header, written as a word, or a number word in the question.
+    assert missing_number("What happened in 2022?", "The war began in 2022. Cities were shelled.") is None
+    assert missing_number("Who came in 2 rounds of talks?", "Two rounds of talks were held.") is None
+    assert missing_number("Where can one find the two farms?", "The farms are in the Western Cape.") is None
+    assert missing_number("What did 1,300 people shelter in?", "More than 1,300 people are in the basements.") is None
 
 
 def test_swapped_numbers_are_declined():

@@ -324,6 +324,8 @@ def off_topic(question: str, evidence: str, context: str) -> str | None:
     # declines 18% of unanswerable questions for 7% of answerable ones (all names: 35% for 15%).
     if 2 * len(missing) > len(names):
         return f"the evidence does not mention {', '.join(sorted(missing))}"
+    if number := missing_number(question, context):
+        return f"the evidence does not state the question's {number}"
     if _negated(question) and not _negated(evidence):
         # SQuAD 2.0's public half: 552 of 3,166 unanswerable questions are negated ("Who was not
         # …?"), and 458 of those point at an affirmative sentence; 24 of 2,904 answerable do.
@@ -336,6 +338,19 @@ def off_topic(question: str, evidence: str, context: str) -> str | None:
         # (bench/subject_rules.py) this declines 2.5% of unanswerable questions' sentences for
         # 0.3% of answerable ones.
         return f"the evidence says {opposite[1]!r} where the question says {opposite[0]!r}"
+    return None
+
+
+def missing_number(question: str, context: str) -> str | None:
+    """A number the question writes in digits ("in 1745", "since 1904") that the evidence, the
+    sentence before it and the article's header do not state, or None. SQuAD 2.0's adversarial
+    unanswerables swap a date or a count ("1745" asked, "1754" written); unlike the question's
+    other names, not one such number may be missing (number words are left out: "two examples"
+    asks for two, "where can one find" counts nothing)."""
+    stated = _numbers(context)
+    for token in TOKEN.findall(question):
+        if NUMBER.match(token) and token.replace(",", "") not in stated:
+            return token
     return None
 
 
