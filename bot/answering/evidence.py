@@ -348,10 +348,8 @@ def missing_number(question: str, context: str) -> str | None:
     other names, not one such number may be missing (number words are left out: "two examples"
     asks for two, "where can one find" counts nothing)."""
     stated = _numbers(context)
-    for token in TOKEN.findall(question):
-        if NUMBER.match(token) and token.replace(",", "") not in stated:
-            return token
-    return None
+    tokens: list[str] = TOKEN.findall(question)
+    return next((t for t in tokens if NUMBER.match(t) and t.replace(",", "") not in stated), None)
 
 
 def opposite_word(question: str, evidence: str) -> tuple[str, str] | None:
