@@ -55,9 +55,10 @@ def scored_replies(eval_dirs: list[Path], dataset: Path, library: Library) -> li
             if isinstance(checked, str):
                 continue
             answer, evidence = checked
-            (relevance,) = library.relevance(q.question, [evidence.text]) or [0.0]
+            scores = library.relevance(q.question, [evidence.text])
+            assert scores is not None, "the library is built with the cross-encoder (main)"
             row = judged_row(q, (answer, evidence.passage), context)
-            out.append((relevance, row["gold"] and row["cited"]))
+            out.append((scores[0], row["gold"] and row["cited"]))
     return out
 
 
