@@ -4,6 +4,7 @@ are about structure (server up, chunks streamed, citations valid or a refusal), 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -72,6 +73,20 @@ async def test_streams_chunks_through_openai_client(llm):
     pieces = [p async for p in llm.stream([ChatMessage("user", "Count from one to ten.")], max_tokens=24)]
     assert len(pieces) > 3 and "".join(p.text for p in pieces).strip()
     assert not any(p.alternatives for p in pieces)  # only when asked for
+
+
+def test_one_client_serves_one_event_loop_after_another(llm):
+    """Each `asyncio.run` (a CLI command, a test) is a new event loop; the client's pooled HTTP
+    connections belong to the loop that opened them, and reusing one from the next loop failed
+    ("Event loop is closed", seen once in a clean-clone `make test`): each loop gets its own pool."""
+    messages = [ChatMessage("user", "Reply with the word yes.")]
+
+    async def ask() -> object:
+        assert "".join([p.text async for p in llm.stream(messages, 4)])
+        return llm._client  # the openai client, with its connection pool
+
+    first, second = asyncio.run(ask()), asyncio.run(ask())
+    assert first is not None and second is not first
 
 
 async def test_streamed_pieces_carry_the_tokens_the_model_weighed(llm):

@@ -54,6 +54,7 @@ class LLMClient:
         self._client: openai.AsyncOpenAI | None = None
         self._client_url = ""
         self._gate: PriorityGate | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the event loop the three above belong to
 
     @property
     def model_name(self) -> str:
@@ -115,6 +116,16 @@ class LLMClient:
             self._client_url = url
         return self._client
 
+    def _bind_to_running_loop(self) -> None:
+        """Drop what belongs to another event loop — the HTTP connection pools and the gate — when
+        a new one uses this client (another `asyncio.run`; each test): their connections and
+        waiters died with the old loop, and reusing a pooled connection raises "Event loop is
+        closed"."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
+            self._client, self._http, self._gate = None, None, None
+
     def _the_gate(self) -> PriorityGate:
         if self._gate is None:  # created inside the running event loop that will use it
             self._gate = PriorityGate(self.config.max_concurrent, self.config.warm_up_after_idle_s)
@@ -127,6 +138,7 @@ class LLMClient:
         """The client, inside the concurrency gate, with the kept prefix `messages` start with
         (or the parked warm-up step they `resume`) restored first; any failure in the block
         becomes an LLMError."""
+        self._bind_to_running_loop()
         async with self._the_gate().hold(priority):
             try:
                 client = await self._openai()
