@@ -54,7 +54,7 @@ class LLMClient:
         self._client: openai.AsyncOpenAI | None = None
         self._client_url = ""
         self._gate: PriorityGate | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None  # the event loop the three above belong to
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop _http, _client and _gate belong to
 
     @property
     def model_name(self) -> str:
