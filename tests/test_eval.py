@@ -24,16 +24,16 @@ def test_squad_normalisation_and_scores():
 
 
 def test_relevance_threshold_is_where_declining_costs_least():
-    # (relevance score, right). Counting a wrong answer as two false refusals, declining below
-    # -2.5 gains 1 and below 0 gains 3 - 2 * 1 = 1: the lower threshold is chosen.
+    # (relevance score, right). A right answer declined costing two wrong ones declined, declining
+    # below -2.5 gains 1 and below 0 gains 3 - 2 * 1 = 1: the lower threshold is chosen.
     replies = [(-3.0, False), (-1.0, True), (-0.5, False), (-0.2, False), (1.0, True), (1.5, True), (1.8, False)]
-    rows, chosen = sweep(replies, cost=2.0)
+    rows, chosen = sweep(replies, refusal_cost=2.0)
     assert chosen == -2.5
     at = {r["threshold"]: r for r in rows}
     assert (at[0.0]["right_declined"], at[0.0]["wrong_declined"], at[0.0]["gain"]) == (1, 3, 1)
     assert at[2.0]["gain"] == 4 - 2 * 3
-    # A false refusal weighed as much as a wrong answer: declining below 0 gains 2.
-    assert sweep(replies, cost=1.0)[1] == 0.0
+    # A false refusal weighed as one wrong answer: declining below 0 gains 2.
+    assert sweep(replies, refusal_cost=1.0)[1] == 0.0
 
 
 @pytest.mark.slow
