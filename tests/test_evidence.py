@@ -178,6 +178,19 @@ def test_the_thing_counted_must_be_in_the_evidence():
     assert off_topic("How many people were at the Luzhniki stadium?", stadium, stadium) is None
 
 
+def test_every_name_of_a_question_naming_one_or_two_must_be_in_the_evidence():
+    cape = "The first Huguenot to arrive at the Cape of Good Hope landed in April 1652."
+    assert off_topic("When did Huguenots first arrive in Helsinki?", cape, cape) == (
+        "the evidence does not mention helsinki"
+    )
+    assert off_topic("When did Huguenots first arrive at the Cape?", cape, cape) is None
+    # A name given a sentence earlier, or by the article's header, counts.
+    assert off_topic("When did Huguenots first arrive in Helsinki?", cape, f"Helsinki. {cape}") is None
+    # Of three or more names, half may be missing: a long name is often shortened.
+    visit = "John Paul arrived in Warsaw on 2 June 1979."
+    assert off_topic("When did Pope John Paul arrive in Warsaw?", visit, visit) is None
+
+
 def test_a_streamed_reply_is_complete_once_its_answer_string_closes():
     assert closed_reply('{"answer": "He said') is None
     assert closed_reply('{"answer": "He said \\"no') is None  # an escaped quote does not close it
