@@ -74,7 +74,12 @@ def sweep(replies: list[tuple[float, bool]], refusal_cost: float) -> tuple[list[
         right = sum(1 for score, ok in replies if score < threshold and ok)
         wrong = sum(1 for score, ok in replies if score < threshold and not ok)
         rows.append(
-            {"threshold": threshold, "right_declined": right, "wrong_declined": wrong, "gain": wrong - refusal_cost * right}
+            {
+                "threshold": threshold,
+                "right_declined": right,
+                "wrong_declined": wrong,
+                "gain": wrong - refusal_cost * right,
+            }
         )
     best = max(rows, key=lambda r: (r["gain"], -r["threshold"]))
     return rows, best["threshold"]
