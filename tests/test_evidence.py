@@ -87,6 +87,9 @@ def test_a_question_whose_word_the_evidence_turns_into_its_opposite_is_declined(
         "highest",
     )
     assert opposite_word("How can graphs be encoded indirectly?", "Graphs can be encoded directly.") is not None
+    # A word with two opposites: "more" is neither "fewer" nor "less".
+    assert opposite_word("Who is given more time?", "Later speakers are given less time.") == ("more", "less")
+    assert opposite_word("Who has more seats?", "Labour has fewer seats.") == ("more", "fewer")
     assert off_topic("What is the lowest point?", "The highest point is 300 m.", "The highest point is 300 m.")
     # Not opposites: a negation in words, a prefix that does not negate, a name.
     assert opposite_word("What is unknown about P?", "It is not known whether P holds.") is None

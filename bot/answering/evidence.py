@@ -66,7 +66,10 @@ _OPPOSITE_PAIRS = [
     ("large", "small"), ("early", "late"), ("positive", "negative"), ("rise", "fall"), ("win", "lose"),
     ("gain", "loss"), ("import", "export"), ("begin", "end"), ("start", "end"), ("open", "close"),
 ]  # fmt: skip
-_OPPOSITES = {a: b for a, b in _OPPOSITE_PAIRS} | {b: a for a, b in _OPPOSITE_PAIRS}
+_OPPOSITES: dict[str, set[str]] = {}
+for _one, _other in _OPPOSITE_PAIRS:  # a word may have several ("more": "less", "fewer")
+    _OPPOSITES.setdefault(_one, set()).add(_other)
+    _OPPOSITES.setdefault(_other, set()).add(_one)
 _NEGATING_PREFIXES = ("in", "im", "un", "non", "dis", "ir", "il")
 _ALWAYS_NEGATING = ("un", "non", "dis")
 _HYPHENATED_PREFIX = re.compile(rf"\b({'|'.join(_NEGATING_PREFIXES)})-")
@@ -365,7 +368,7 @@ def opposite_word(question: str, evidence: str) -> tuple[str, str] | None:
     said = set(words(evidence))
     negates = _negated(evidence)
     for word in sorted(asked - said):
-        if (other := _OPPOSITES.get(word)) in said:
+        for other in sorted(_OPPOSITES.get(word, set()) & said):
             return word, other
         for prefix in _NEGATING_PREFIXES:
             base = word[len(prefix) :]
