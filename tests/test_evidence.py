@@ -189,9 +189,10 @@ def test_every_name_of_a_question_naming_one_or_two_must_be_in_the_evidence():
     assert off_topic("When did Huguenots first arrive at the Cape?", cape, cape) is None
     # A name given a sentence earlier, or by the article's header, counts.
     assert off_topic("When did Huguenots first arrive in Helsinki?", cape, f"Helsinki. {cape}") is None
-    # Of three or more names, half may be missing: a long name is often shortened.
+    # Of three or more names, one may be missing: a long name is often shortened.
     visit = "John Paul arrived in Warsaw on 2 June 1979."
     assert off_topic("When did Pope John Paul arrive in Warsaw?", visit, visit) is None
+    assert off_topic("When did Pope John Paul arrive in Krakow?", visit, visit) is not None
 
 
 def test_a_streamed_reply_is_complete_once_its_answer_string_closes():
