@@ -87,6 +87,14 @@ def test_a_question_whose_word_the_evidence_turns_into_its_opposite_is_declined(
         "highest",
     )
     assert opposite_word("How can graphs be encoded indirectly?", "Graphs can be encoded directly.") is not None
+    # Another ordinal, another count in words; not when the question itself lists them.
+    assert opposite_word("Why did the third invasion fail?", "The second invasion failed in 1281.") == (
+        "third",
+        "second",
+    )
+    assert opposite_word("What were his eight lectures?", "His seven lectures were printed.") == ("eight", "seven")
+    assert opposite_word("First the Americas, what was third?", "First the Americas, then Africa.") is None
+    assert opposite_word("What is the second item?", "The second item is prayer, the first a song.") is None
     # A word with two opposites: "more" is neither "fewer" nor "less".
     assert opposite_word("Who is given more time?", "Later speakers are given less time.") == ("more", "less")
     assert opposite_word("Who has more seats?", "Labour has fewer seats.") == ("more", "fewer")
