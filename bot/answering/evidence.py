@@ -376,13 +376,14 @@ def opposite_word(question: str, evidence: str) -> tuple[str, str] | None:
     asked = {w for w in TOKEN.findall(question) if w.islower()}  # names are not opposites
     said = set(words(evidence))
     written = {w.lower() for w in TOKEN.findall(evidence)}  # number words as written, not as digits
+    lowered = {w.lower() for w in TOKEN.findall(question)}
     negates = _negated(evidence)
     for word in sorted(asked - said):
         for other in sorted(_OPPOSITES.get(word, set()) & said):
             return word, other
         for siblings in _EXCLUSIVE_WORDS:
             # A question of two ("first the Americas, then Asia: what was third?") lists them.
-            if siblings & asked == {word} and word not in written and (others := sorted(siblings & written)):
+            if siblings & lowered == {word} and word not in written and (others := sorted(siblings & written)):
                 return word, others[0]
         for prefix in _NEGATING_PREFIXES:
             base = word[len(prefix) :]
