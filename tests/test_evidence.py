@@ -95,6 +95,13 @@ def test_a_question_whose_word_the_evidence_turns_into_its_opposite_is_declined(
     assert opposite_word("What were his eight lectures?", "His seven lectures were printed.") == ("eight", "seven")
     assert opposite_word("First the Americas, what was third?", "First the Americas, then Africa.") is None
     assert opposite_word("What is the second item?", "The second item is prayer, the first a song.") is None
+    # Any form of a pair; not when the question names both; a hyphenated prefix on either side.
+    assert opposite_word("What similarities result?", "Differences in pressure result in forces.") == (
+        "similarities",
+        "differences",
+    )
+    assert opposite_word("Is it easier or harder to change?", "It is harder to change.") is None
+    assert opposite_word("What is a non-combustion source?", "Non-combustion sources such as solar.") is None
     # A word with two opposites: "more" is neither "fewer" nor "less".
     assert opposite_word("Who is given more time?", "Later speakers are given less time.") == ("more", "less")
     assert opposite_word("Who has more seats?", "Labour has fewer seats.") == ("more", "fewer")
