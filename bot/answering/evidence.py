@@ -70,6 +70,7 @@ _OPPOSITE_PAIRS = [
     ("east", "west"), ("major", "minor"), ("upper", "lower"), ("inner", "outer"), ("high", "low"),
     ("large", "small"), ("early", "late"), ("positive", "negative"), ("rise", "fall"), ("win", "lose"),
     ("gain", "loss"), ("import", "export"), ("begin", "end"), ("start", "end"), ("open", "close"),
+    ("win", "lost"), ("won", "lost"), ("won", "lose"),
     ("strong", "weak"), ("stronger", "weaker"), ("strongest", "weakest"), ("easy", "difficult"),
     ("easy", "hard"), ("easier", "harder"), ("attractive", "repulsive"),
     ("attract", "repel"), ("similar", "different"), ("similarity", "difference"),
