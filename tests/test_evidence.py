@@ -102,6 +102,12 @@ def test_a_question_whose_word_the_evidence_turns_into_its_opposite_is_declined(
     )
     assert opposite_word("Is it easier or harder to change?", "It is harder to change.") is None
     assert opposite_word("What is a non-combustion source?", "Non-combustion sources such as solar.") is None
+    # Another month; "de-", "ab-", "under-"/"over-" as opposites; "may" the verb is no month.
+    assert opposite_word("Who met on 12 March 1999?", "The Parliament met on 12 May 1999.") == ("march", "may")
+    assert opposite_word("Who met on 12 March 1999?", "They may meet on 12 March 1999.") is None
+    assert opposite_word("Who met in March?", "Parliament may meet again.") is None
+    assert opposite_word("When are T cells deactivated?", "T cells are activated by an antigen.") is not None
+    assert opposite_word("What is underrepresented?", "Hydrophilic acids are overrepresented.") is not None
     # A word with two opposites: "more" is neither "fewer" nor "less".
     assert opposite_word("Who is given more time?", "Later speakers are given less time.") == ("more", "less")
     assert opposite_word("Who has more seats?", "Labour has fewer seats.") == ("more", "fewer")

@@ -100,7 +100,16 @@ _EXCLUSIVE_WORDS = (
     frozenset("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()),
     frozenset("two three four five six seven eight nine ten eleven twelve".split()),
 )
-_NEGATING_PREFIXES = ("in", "im", "un", "non", "dis", "ir", "il")
+# A month or a weekday of the question's date against another in the evidence ("12 March" asked,
+# "12 May" written). Out of sample (bench/subject_rules.py): 2 unanswerable sentences, no answerable.
+_CALENDAR = (
+    frozenset("january february march april may june july august september october november december".split()),
+    frozenset("monday tuesday wednesday thursday friday saturday sunday".split()),
+)
+# "de-" and "ab-" ("deactivated", "abnormal") and "under-"/"over-" read as opposites: out of sample
+# 6 unanswerable sentences, no answerable.
+_NEGATING_PREFIXES = ("in", "im", "un", "non", "dis", "ir", "il", "de", "ab")
+_SWAPPED_PREFIXES = (("under", "over"), ("over", "under"))
 _ALWAYS_NEGATING = ("un", "non", "dis")
 _HYPHENATED_PREFIX = re.compile(rf"\b({'|'.join(_NEGATING_PREFIXES)})-", re.IGNORECASE)
 _HOW_MANY = re.compile(r"\bhow\s+(?:many|much)\s+([^\W\d_]+)", re.IGNORECASE)
@@ -393,7 +402,8 @@ def opposite_word(question: str, evidence: str) -> tuple[str, str] | None:
     """(a common word of the question, its opposite) when the evidence lacks the one and uses the
     other: "lowest" asked, "highest" written; "indirectly" asked, "directly" written — unless the
     evidence negates in words ("unknown" asked, "not known" written); or a sibling that excludes
-    it: another ordinal or count in words ("third" asked, "second" written; "eight", "seven")."""
+    it: another ordinal or count in words ("third" asked, "second" written; "eight", "seven"), another
+    month or weekday ("12 March" asked, "12 May" written)."""
     # "un-elected" is "unelected", on both sides
     question, evidence = _HYPHENATED_PREFIX.sub(r"\1", question), _HYPHENATED_PREFIX.sub(r"\1", evidence)
     asked = {w for w in TOKEN.findall(question) if w.islower()}  # names are not opposites
@@ -403,6 +413,8 @@ def opposite_word(question: str, evidence: str) -> tuple[str, str] | None:
     negates = _negated(evidence)
     said_by_stem = {normalise(w): w for w in said}
     asked_stems = {normalise(w) for w in lowered}
+    if other_date := _other_date_name(question, evidence):
+        return other_date
     for word in sorted(asked - said):
         # A question naming both ("easier or harder", "men to women") asks about the pair.
         if (stem := normalise(word)) not in said_by_stem and not _OPPOSITES.get(stem, set()) & asked_stems:
@@ -419,6 +431,20 @@ def opposite_word(question: str, evidence: str) -> tuple[str, str] | None:
             # The other way round only for prefixes that always negate ("takes", "intakes").
             if prefix in _ALWAYS_NEGATING and len(word) >= 4 and prefix + word in said:
                 return word, prefix + word
+        for prefix, swapped in _SWAPPED_PREFIXES:
+            if word.startswith(prefix) and len(base := word[len(prefix) :]) >= 4 and swapped + base in said:
+                return word, swapped + base
+    return None
+
+
+def _other_date_name(question: str, evidence: str) -> tuple[str, str] | None:
+    """(the month or weekday the question names, another the evidence names instead), or None.
+    Capitalised words only: "may" is also a verb."""
+    asked = {w.lower() for w in TOKEN.findall(question) if w[:1].isupper()}
+    named = {w.lower() for w in TOKEN.findall(evidence) if w[:1].isupper()}
+    for calendar in _CALENDAR:
+        if len(mine := calendar & asked) == 1 and not mine & named and (others := sorted(calendar & named)):
+            return next(iter(mine)), others[0]
     return None
 
 
