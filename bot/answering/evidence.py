@@ -86,6 +86,9 @@ _OPPOSITE_PAIRS = [
     ("male", "female"), ("men", "women"), ("husband", "wife"), ("son", "daughter"), ("king", "queen"),
     ("allow", "forbid"), ("include", "exclude"), ("arrive", "depart"),
     ("arrival", "departure"), ("future", "past"), ("previous", "next"), ("absent", "present"),
+    ("vertical", "horizontal"), ("curved", "straight"), ("loose", "dense"), ("loosely", "densely"),
+    ("partial", "full"), ("few", "many"), ("increase", "decline"), ("attack", "defend"),
+    ("maternal", "paternal"),
 ]  # fmt: skip
 # Compared by stem, so that a pair covers its other forms ("similarities", "differences").
 _OPPOSITES: dict[str, set[str]] = {}
