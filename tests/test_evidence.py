@@ -13,6 +13,7 @@ from bot.answering.evidence import (
     adds_negation,
     article_header,
     attribute,
+    check_reply,
     closed_reply,
     decline_probability,
     missing_number,
@@ -43,6 +44,12 @@ def check(question: str, answer: str) -> str | None:
     if evidence is None:
         return "unsupported"
     return off_topic(question, evidence.text, evidence.context) or adds_negation(answer, evidence.text)
+
+
+def test_a_reply_is_cut_to_its_first_sentence():
+    reply = json.dumps({"answer": "19 were wounded in the shelling in Kyiv. Two others were killed there."})
+    checked = check_reply("How many were wounded in Kyiv?", reply, PASSAGES, [""] * len(PASSAGES))
+    assert isinstance(checked, tuple) and checked[0] == "19 were wounded in the shelling in Kyiv."
 
 
 def test_a_supported_answer_is_attributed_to_its_own_sentence():
