@@ -16,9 +16,9 @@ what follows is the article copied on, or invented). The answer stands only when
 3. the evidence is about what was asked (`off_topic`): it shares a word with the question,
    carries the thing a "how many" question counts, the question's names and numbers (all of
    one or two, all but one of more) occur in it (or the sentence before it, or the article's
-   header: its title and the names most of its passages use), a negated question is not answered by an affirmative
-   sentence, nor a question's word by a sentence saying its opposite ("lowest" asked, "highest"
-   written);
+   header: its title and the names most of its passages use), a negated question is not
+   answered by an affirmative sentence, nor a question's word by a sentence saying its opposite
+   ("lowest" asked, "highest" written) or another ordinal, count or month ("third", "second");
 4. the answer does not negate what the evidence affirms (`adds_negation`).
 `check_reply` runs them in that order on the model's raw reply. Each check returns the reason
 it failed, or None, so the eval can count why answers were declined.
@@ -58,11 +58,12 @@ _MODEL_REFUSAL = re.compile(
 )
 _NEGATORS = frozenset("not no never none nobody nothing neither nor without cannot n't".split())
 # Common words and their opposites (either way round), and the prefixes that negate a word. The
-# second half of the list (from "strong") is general English antonyms, added after reading the
-# unanswerable questions sample_500 answered; judged outside it (bench/subject_rules.py): the
-# opposite check declines 0.30% of answerable questions' sentences (0.38% before) for 6.2% of
-# unanswerable ones (3.9%). Pairs that declined answerable sentences there and no unanswerable
-# ones ("same", "day"/"night", "simple"/"complex", "permit"/"prohibit") were left out.
+# pairs after ("open", "close") are general English antonyms, added after reading the unanswerable
+# questions sample_500 and the tuning runs answered; judged outside sample_500
+# (bench/subject_rules.py), the opposite check with them and the rules below declines 0.30% of
+# answerable questions' sentences for 7.0% of unanswerable ones (0.34% and 3.0% before). Pairs
+# that declined answerable sentences there and no unanswerable ones ("same", "day"/"night",
+# "simple"/"complex", "permit"/"prohibit") were left out.
 _OPPOSITE_PAIRS = [
     ("highest", "lowest"), ("largest", "smallest"), ("biggest", "smallest"), ("most", "least"),
     ("first", "last"), ("earliest", "latest"), ("oldest", "newest"), ("oldest", "youngest"),
@@ -411,8 +412,10 @@ def opposite_word(question: str, evidence: str) -> tuple[str, str] | None:
     """(a common word of the question, its opposite) when the evidence lacks the one and uses the
     other: "lowest" asked, "highest" written; "indirectly" asked, "directly" written — unless the
     evidence negates in words ("unknown" asked, "not known" written); or a sibling that excludes
-    it: another ordinal or count in words ("third" asked, "second" written; "eight", "seven"), another
-    month or weekday ("12 March" asked, "12 May" written)."""
+    it: another ordinal or count in words ("third" asked, "second" written; "eight", "seven"),
+    another month or weekday ("12 March" asked, "12 May" written)."""
+    if other_date := _other_date_name(question, evidence):
+        return other_date
     # "un-elected" is "unelected", on both sides
     question, evidence = _HYPHENATED_PREFIX.sub(r"\1", question), _HYPHENATED_PREFIX.sub(r"\1", evidence)
     asked = {w for w in TOKEN.findall(question) if w.islower()}  # names are not opposites
@@ -422,8 +425,6 @@ def opposite_word(question: str, evidence: str) -> tuple[str, str] | None:
     negates = _negated(evidence)
     said_by_stem = {normalise(w): w for w in said}
     asked_stems = {normalise(w) for w in lowered}
-    if other_date := _other_date_name(question, evidence):
-        return other_date
     for word in sorted(asked - said):
         # A question naming both ("easier or harder", "men to women") asks about the pair.
         if (stem := normalise(word)) not in said_by_stem and not _OPPOSITES.get(stem, set()) & asked_stems:
