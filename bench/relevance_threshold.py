@@ -7,9 +7,8 @@ against wrong ones (an answer to an unanswerable question, or without the gold).
 chosen is the one where declining gains most: each wrong answer it declines counts 1, each right
 answer it declines (a false refusal) costs `--refusal-cost` (default 2). Why a refusal weighs more:
 issue #10's targets allow 5% of answerable questions declined against 40% of unanswerable ones
-answered; weighed the other way round (a wrong answer worth 2 refusals), the tuning runs' best
-would be to decline every reply (2 x 177 wrong - 160 right = 194, against 164 at the sweep's
-highest threshold).
+answered; weighed the other way round (a wrong answer worth 2 refusals), the sweep on the tuning
+runs would pick +5.5, declining 45 of their 158 right answers.
 Choose it on runs outside sample_500 (bench/tuning_split.py) and score sample_500 with it
 (bench/ablation.py); a question asked in several runs counts once (its first run).
 

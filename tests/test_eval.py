@@ -23,7 +23,7 @@ def test_squad_normalisation_and_scores():
     assert contains_answer("They lived in France [1].", ["France"]) and not contains_answer("Francesca", ["France"])
 
 
-def test_relevance_threshold_is_where_declining_costs_least():
+def test_relevance_threshold_is_where_declining_gains_most():
     # (relevance score, right). A right answer declined costing two wrong ones declined, declining
     # below -2.5 gains 1 and below 0 gains 3 - 2 * 1 = 1: the lower threshold is chosen.
     replies = [(-3.0, False), (-1.0, True), (-0.5, False), (-0.2, False), (1.0, True), (1.5, True), (1.8, False)]
