@@ -92,11 +92,19 @@ _OPPOSITE_PAIRS = [
     ("partial", "full"), ("few", "many"), ("increase", "decline"), ("attack", "defend"),
     ("maternal", "paternal"),
 ]  # fmt: skip
-# Compared by stem, so that a pair covers its other forms ("similarities", "differences").
-_OPPOSITES: dict[str, set[str]] = {}
-for _one, _other in _OPPOSITE_PAIRS:  # a word may have several ("more": "less", "fewer")
-    _OPPOSITES.setdefault(normalise(_one), set()).add(normalise(_other))
-    _OPPOSITES.setdefault(normalise(_other), set()).add(normalise(_one))
+
+
+def _opposites_by_stem(pairs: list[tuple[str, str]]) -> dict[str, set[str]]:
+    """Each word's opposites, both ways round, by stem: a pair covers its other forms
+    ("similarities", "differences"), and a word may have several ("more": "less", "fewer")."""
+    opposites: dict[str, set[str]] = {}
+    for one, other in pairs:
+        opposites.setdefault(normalise(one), set()).add(normalise(other))
+        opposites.setdefault(normalise(other), set()).add(normalise(one))
+    return opposites
+
+
+_OPPOSITES = _opposites_by_stem(_OPPOSITE_PAIRS)
 # Words of which a sentence naming one is not about another: SQuAD 2.0's adversarial
 # unanswerables swap them ("Kublai's third invasion" of a sentence on the second). Out of sample
 # (bench/subject_rules.py) they decline 28 unanswerable questions' sentences for 1 answerable one
