@@ -399,8 +399,8 @@ def off_topic(question: str, evidence: str, context: str) -> str | None:
         return "the evidence shares no word with the question"
     if opposite := opposite_word(question, evidence):
         # SQuAD 2.0's adversarial unanswerables swap a word for its opposite. Outside sample_500
-        # (bench/subject_rules.py) this declines 2.5% of unanswerable questions' sentences for
-        # 0.3% of answerable ones.
+        # (bench/subject_rules.py) this declines 7.0% of unanswerable questions' sentences for
+        # 0.30% of answerable ones.
         return f"the evidence says {opposite[1]!r} where the question says {opposite[0]!r}"
     return None
 
