@@ -15,6 +15,7 @@ class AnswerConfig:
     whole_article_max_tokens: int = 3000
     warm_up_step_tokens: int = 100
     window_tokens: int = 3000
+    focus_passage: bool = True
     subject_check: bool = True
     max_novel_words: int = 1
     min_evidence_score: float = -1.5

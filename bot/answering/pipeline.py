@@ -92,6 +92,9 @@ OnSentence = Callable[[str], Awaitable[None] | None]
 @dataclass(frozen=True)
 class Context:
     passages: list[Passage]
+    # The passage retrieval ranks first, shown again after the question when the context is one
+    # window of a longer article (answer.focus_passage).
+    focus: Passage | None = None
 
 
 def scored_sentences(passage: str, wanted: set[str]) -> list[tuple[int, str]]:
@@ -187,6 +190,8 @@ class Answerer:
             return together, []
         top = hits[0].passage if hits else None
         if top is not None and (routed := self._warm_window(top, question)):
+            if self.config.focus_passage and len(self.windows(top.article_id)) > 1:
+                routed = dataclasses.replace(routed, focus=top)
             return routed, []
         if (together := self.whole_article_context(article_ids, question)) is not None:
             return together, []
@@ -310,7 +315,8 @@ class Answerer:
         passages = [p.text for p in context.passages]
         seen = tuple((p.article_id, p.n) for p in context.passages)
         try:
-            messages = answer_messages(self.templates, passages, asked)
+            focus = (context.passages.index(context.focus) + 1, context.focus.text) if context.focus else None
+            messages = answer_messages(self.templates, passages, asked, focus)
             raw, doubt = await self._generate(messages, timings, start)
             headers = await asyncio.to_thread(article_headers, self.library, context.passages)
             checked = check_reply(asked, raw, passages, headers, self.config.subject_check, self.config.max_novel_words)

@@ -35,6 +35,7 @@ class Templates:
     system: str
     passages: str
     question: str
+    focus: str
     verify: str
     rewrite: str
 
@@ -43,7 +44,9 @@ class Templates:
         def read(name: str) -> str:
             return (directory / f"{name}.txt").read_text(encoding="utf-8").strip()
 
-        return cls(read("system"), read("passages"), read("question"), read("verify"), read("rewrite"))
+        return cls(
+            read("system"), read("passages"), read("question"), read("focus"), read("verify"), read("rewrite")
+        )
 
 
 def fence_passage(text: str) -> str:
@@ -61,14 +64,16 @@ def article_system_message(templates: Templates, passages: list[str]) -> ChatMes
     return ChatMessage("system", templates.system + "\n\n" + block)
 
 
-def answer_messages(templates: Templates, passages: list[str], question: str) -> list[ChatMessage]:
-    """The cached article prefix, then the question alone: every token after the prefix is read
-    again for each question (a hint naming the best passages cost 0.3 s of first token and
-    changed no answer's quality on the sample article, so there is none)."""
-    return [
-        article_system_message(templates, passages),
-        ChatMessage("user", templates.question.format(question=question)),
-    ]
+def answer_messages(
+    templates: Templates, passages: list[str], question: str, focus: tuple[int, str] | None = None
+) -> list[ChatMessage]:
+    """The cached article prefix, then the question: every token after the prefix is read again
+    for each question. `focus` (its number in the prefix, its text) is a passage shown again
+    before the question."""
+    asked = templates.question.format(question=question)
+    if focus is not None:
+        asked = templates.focus.format(n=focus[0], passage=fence_passage(focus[1])) + "\n\n" + asked
+    return [article_system_message(templates, passages), ChatMessage("user", asked)]
 
 
 def verify_messages(templates: Templates, passages: list[str], question: str, answer: str) -> list[ChatMessage]:
