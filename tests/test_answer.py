@@ -236,6 +236,15 @@ async def test_a_long_article_is_read_in_windows_and_a_question_goes_to_the_one_
     [podil] = [w for w in windows if any(p.n == 8 for p in w.passages)]
     assert llm.requests[-1][0].content == _system(answerer, podil)  # that window alone, read back
     assert not answer.refused and answer.citations[0].passage == 8
+    # The best passage is shown again before the question (answer.focus_passage), by its number in the window.
+    n = [p.n for p in podil.passages].index(8) + 1
+    focus = llm.requests[-1][1].content
+    assert focus.startswith(f"The passage of the article most related to the question, [{n}]")
+    assert "Podil neighborhood" in focus and focus.endswith("Question: Which Kyiv neighbourhood was hit?")
+    answerer, llm = make(indexed, PODIL_REPLY, window_tokens=1000, focus_passage="never")
+    await answerer.warm(["sample"])
+    await answerer.answer("Which Kyiv neighbourhood was hit?")
+    assert llm.requests[-1][1].content == "Question: Which Kyiv neighbourhood was hit?"
 
 
 def _system(answerer: Answerer, window) -> str:

@@ -25,6 +25,7 @@ def test_shipped_config_matches_the_defaults():
         ({"chunking": {"min_words": 100, "max_words": 120}}, "chunking.max_words"),
         ({"ingest": {"allowed_hosts": "localhost"}}, "ingest.allowed_hosts"),
         ({"embeddings": {}}, "[embeddings]"),
+        ({"answer": {"focus_passage": True}}, "answer.focus_passage"),
     ],
 )
 def test_bad_values_name_the_key(data, key):

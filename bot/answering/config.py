@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from index.config_errors import require
 
 
+FOCUS_MODES = ("windows", "always", "never")
+
+
 @dataclass(frozen=True)
 class AnswerConfig:
     max_question_chars: int = 1000
@@ -15,7 +18,8 @@ class AnswerConfig:
     whole_article_max_tokens: int = 3000
     warm_up_step_tokens: int = 100
     window_tokens: int = 3000
-    focus_passage: bool = True
+    # Show the best passage again before the question: "windows" (of a long article), "always", "never".
+    focus_passage: str = "windows"
     subject_check: bool = True
     max_novel_words: int = 1
     min_evidence_score: float = -1.5
@@ -37,6 +41,9 @@ class AnswerConfig:
         )
         require(
             50 <= self.warm_up_step_tokens <= 100_000, "answer.warm_up_step_tokens", self.warm_up_step_tokens, ">= 50"
+        )
+        require(
+            self.focus_passage in FOCUS_MODES, "answer.focus_passage", self.focus_passage, " or ".join(FOCUS_MODES)
         )
         require(self.window_tokens >= 0, "answer.window_tokens", self.window_tokens, ">= 0")
         require(0 <= self.max_novel_words <= 20, "answer.max_novel_words", self.max_novel_words, "0 to 20")

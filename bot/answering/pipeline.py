@@ -92,8 +92,8 @@ OnSentence = Callable[[str], Awaitable[None] | None]
 @dataclass(frozen=True)
 class Context:
     passages: list[Passage]
-    # The passage retrieval ranks first, shown again after the question when the context is one
-    # window of a longer article (answer.focus_passage).
+    # The passage retrieval ranks first, shown to the model again just before the question
+    # (answer.focus_passage).
     focus: Passage | None = None
 
 
@@ -185,17 +185,23 @@ class Answerer:
         prefix the server has read — the articles in scope together, or the window (of a long
         article; else the whole article) holding the passage retrieval ranks first — then a
         whole article short enough to read now, then the retrieved passages."""
+        top = hits[0].passage if hits else None
         together = self.whole_article_context(article_ids, question, cached_only=True)
         if together is not None:
-            return together, []
-        top = hits[0].passage if hits else None
+            return self._focused(together, top, whole=True), []
         if top is not None and (routed := self._warm_window(top, question)):
-            if self.config.focus_passage and len(self.windows(top.article_id)) > 1:
-                routed = dataclasses.replace(routed, focus=top)
-            return routed, []
+            return self._focused(routed, top, whole=len(self.windows(top.article_id)) == 1), []
         if (together := self.whole_article_context(article_ids, question)) is not None:
-            return together, []
+            return self._focused(together, top, whole=True), []
         return self.retrieved_context(hits, question), [top.article_id] if top is not None else []
+
+    def _focused(self, context: Context, top: Passage | None, whole: bool) -> Context:
+        """`context` with the passage retrieval ranks first as its focus, as answer.focus_passage
+        says: for a window of a longer article, for any context, or never."""
+        mode = self.config.focus_passage
+        if top is None or top not in context.passages or mode == "never" or (mode == "windows" and whole):
+            return context
+        return dataclasses.replace(context, focus=top)
 
     def _needs_ranking(self, article_ids: Collection[str] | None, question: str) -> bool:
         """Reranking orders passages and picks the article or window to route to; one article

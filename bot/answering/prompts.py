@@ -1,8 +1,9 @@
 """Prompt templates (files in prompts/) rendered into chat messages within a token budget.
 
-The system message holds the rules and the article's passages; the user message holds only the
-question. So llama.cpp's prompt cache reuses the whole system message across questions on the
-same article (and for the verification request), and only the question's tokens are new.
+The system message holds the rules and the article's passages; the user message holds the
+question, after the passage it most likely concerns when one is given (a focus). So llama.cpp's
+prompt cache reuses the whole system message across questions on the same article (and for the
+verification request), and only the user message's tokens are new.
 """
 
 from __future__ import annotations
