@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from index.config_errors import require
 
-
 FOCUS_MODES = ("windows", "always", "never")
 
 
@@ -42,9 +41,7 @@ class AnswerConfig:
         require(
             50 <= self.warm_up_step_tokens <= 100_000, "answer.warm_up_step_tokens", self.warm_up_step_tokens, ">= 50"
         )
-        require(
-            self.focus_passage in FOCUS_MODES, "answer.focus_passage", self.focus_passage, " or ".join(FOCUS_MODES)
-        )
+        require(self.focus_passage in FOCUS_MODES, "answer.focus_passage", self.focus_passage, " or ".join(FOCUS_MODES))
         require(self.window_tokens >= 0, "answer.window_tokens", self.window_tokens, ">= 0")
         require(0 <= self.max_novel_words <= 20, "answer.max_novel_words", self.max_novel_words, "0 to 20")
         require(

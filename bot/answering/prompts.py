@@ -45,9 +45,7 @@ class Templates:
         def read(name: str) -> str:
             return (directory / f"{name}.txt").read_text(encoding="utf-8").strip()
 
-        return cls(
-            read("system"), read("passages"), read("question"), read("focus"), read("verify"), read("rewrite")
-        )
+        return cls(read("system"), read("passages"), read("question"), read("focus"), read("verify"), read("rewrite"))
 
 
 def fence_passage(text: str) -> str:
