@@ -184,7 +184,8 @@ class Answerer:
         """(the context to answer from, articles worth warming for next time). Cheapest first: a
         prefix the server has read — the articles in scope together, or the window (of a long
         article; else the whole article) holding the passage retrieval ranks first — then a
-        whole article short enough to read now, then the retrieved passages."""
+        whole article short enough to read now, then the retrieved passages. A window of a longer
+        article (or any context, as answer.focus_passage says) gets that passage as its focus."""
         top = hits[0].passage if hits else None
         together = self.whole_article_context(article_ids, question, cached_only=True)
         if together is not None:
