@@ -171,11 +171,15 @@ class Answerer:
         return [Context(w) for w in split_windows(self.library.passages_of([article_id]), self.config.window_tokens)]
 
     def _warm_window(self, passage: Passage, question: str) -> Context | None:
-        """The window holding `passage`, when the server has read it."""
-        for window in self.windows(passage.article_id):
+        """The window holding `passage` (its focus, as answer.focus_passage says), when the
+        server has read it."""
+        windows = self.windows(passage.article_id)
+        for window in windows:
             if passage in window.passages:
                 fits = _prefix_tokens(window.passages) <= self._budget_tokens(question)
-                return window if fits and self._prefix_key(window) in self._warm_prefixes else None
+                if not (fits and self._prefix_key(window) in self._warm_prefixes):
+                    return None
+                return self._focused(window, passage, whole=len(windows) == 1)
         return None
 
     def choose_context(
@@ -191,7 +195,7 @@ class Answerer:
         if together is not None:
             return self._focused(together, top, whole=True), []
         if top is not None and (routed := self._warm_window(top, question)):
-            return self._focused(routed, top, whole=len(self.windows(top.article_id)) == 1), []
+            return routed, []
         if (together := self.whole_article_context(article_ids, question)) is not None:
             return self._focused(together, top, whole=True), []
         return self.retrieved_context(hits, question), [top.article_id] if top is not None else []
