@@ -6,7 +6,15 @@ import re
 import pytest
 
 from bot.answering.config import AnswerConfig
-from bot.answering.pipeline import LLM_DOWN_NOTICE, NO_ARTICLES, REFUSAL, Answerer, QuestionError, Turn
+from bot.answering.pipeline import (
+    LLM_DOWN_NOTICE,
+    NO_ARTICLES,
+    REFUSAL,
+    Answerer,
+    QuestionError,
+    Turn,
+    best_in_order,
+)
 from bot.answering.prompts import answer_messages
 from bot.llm.protocol import LLMError
 from index.clean import clean_text
@@ -236,15 +244,36 @@ async def test_a_long_article_is_read_in_windows_and_a_question_goes_to_the_one_
     [podil] = [w for w in windows if any(p.n == 8 for p in w.passages)]
     assert llm.requests[-1][0].content == _system(answerer, podil)  # that window alone, read back
     assert not answer.refused and answer.citations[0].passage == 8
-    # The best passage is shown again before the question (answer.focus_passage), by its number in the window.
+    # The best passage's sentences closest to the question are shown again before it
+    # (answer.focus_passage, answer.focus_sentences), with the passage's number in the window.
     n = [p.n for p in podil.passages].index(8) + 1
     focus = llm.requests[-1][1].content
-    assert focus.startswith(f"The passage of the article most related to the question, [{n}]")
+    assert focus.startswith(f"The part of the article most related to the question, from passage [{n}]")
     assert "Podil neighborhood" in focus and focus.endswith("Question: Which Kyiv neighbourhood was hit?")
+    assert "Early morning barrages" in focus and "Pavlyuk" not in focus  # 2 of passage 8's sentences
+    answerer, llm = make(indexed, PODIL_REPLY, window_tokens=1000, focus_sentences=0)
+    await answerer.warm(["sample"])
+    await answerer.answer("Which Kyiv neighbourhood was hit?")
+    assert podil.passages[n - 1].text.replace("\n\n", "\n") in llm.requests[-1][1].content  # 0: all of it
     answerer, llm = make(indexed, PODIL_REPLY, window_tokens=1000, focus_passage="never")
     await answerer.warm(["sample"])
     await answerer.answer("Which Kyiv neighbourhood was hit?")
     assert llm.requests[-1][1].content == "Question: Which Kyiv neighbourhood was hit?"
+
+
+async def test_the_focus_shows_the_sentences_the_cross_encoder_rates_best_for_the_question(indexed, reranker):
+    indexed.reranker = reranker
+    answerer, llm = make(indexed, "98 people were evacuated from the building.", window_tokens=1000, focus_sentences=1)
+    await answerer.warm(["sample"])
+    await answerer.answer("How many people were evacuated from the building hit in Kyiv?")
+    focus = llm.requests[-1][1].content
+    assert "98 people were evacuated" in focus and "19 were wounded" not in focus
+
+
+def test_best_in_order_keeps_the_highest_scores_in_their_original_order():
+    assert best_in_order(["a", "b", "c", "d"], [0.1, 3.0, -1.0, 2.0], 2) == ["b", "d"]
+    assert best_in_order(["a", "b", "c"], [1.0, 1.0, 1.0], 2) == ["a", "b"]  # ties: the earlier
+    assert best_in_order(["a"], [0.0], 3) == ["a"]
 
 
 def _system(answerer: Answerer, window) -> str:

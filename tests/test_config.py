@@ -26,6 +26,7 @@ def test_shipped_config_matches_the_defaults():
         ({"ingest": {"allowed_hosts": "localhost"}}, "ingest.allowed_hosts"),
         ({"embeddings": {}}, "[embeddings]"),
         ({"answer": {"focus_passage": True}}, "answer.focus_passage"),
+        ({"answer": {"focus_sentences": -1}}, "answer.focus_sentences"),
     ],
 )
 def test_bad_values_name_the_key(data, key):

@@ -19,6 +19,9 @@ class AnswerConfig:
     window_tokens: int = 3000
     # Show the best passage again before the question: "windows" (of a long article), "always", "never".
     focus_passage: str = "windows"
+    # Of the focus passage, the sentences the cross-encoder rates best for the question (in the
+    # passage's order); 0 shows the whole passage.
+    focus_sentences: int = 2
     subject_check: bool = True
     max_novel_words: int = 1
     min_evidence_score: float = -1.5
@@ -42,6 +45,7 @@ class AnswerConfig:
             50 <= self.warm_up_step_tokens <= 100_000, "answer.warm_up_step_tokens", self.warm_up_step_tokens, ">= 50"
         )
         require(self.focus_passage in FOCUS_MODES, "answer.focus_passage", self.focus_passage, " or ".join(FOCUS_MODES))
+        require(0 <= self.focus_sentences <= 20, "answer.focus_sentences", self.focus_sentences, "0 to 20")
         require(self.window_tokens >= 0, "answer.window_tokens", self.window_tokens, ">= 0")
         require(0 <= self.max_novel_words <= 20, "answer.max_novel_words", self.max_novel_words, "0 to 20")
         require(

@@ -103,6 +103,12 @@ def scored_sentences(passage: str, wanted: set[str]) -> list[tuple[int, str]]:
     return [(len(wanted & content_tokens(sentence)), sentence) for sentence in sentences]
 
 
+def best_in_order(items: Sequence[str], scores: Sequence[float], keep: int) -> list[str]:
+    """The `keep` items with the highest scores, in their original order (ties: the earlier)."""
+    chosen = sorted(sorted(range(len(items)), key=lambda i: -scores[i])[:keep])
+    return [items[i] for i in chosen]
+
+
 def best_sentence(passage: str, claim: str) -> str:
     """The sentence of `passage` sharing most words with `claim` (the first one when none do)."""
     return max(scored_sentences(passage, content_tokens(claim)), key=lambda pair: pair[0])[1]
@@ -207,6 +213,22 @@ class Answerer:
         if top is None or top not in context.passages or mode == "never" or (mode == "windows" and whole):
             return context
         return dataclasses.replace(context, focus=top)
+
+    def _focus_excerpt(self, question: str, context: Context) -> tuple[int, str] | None:
+        """(the focus passage's number in the context, what of it is shown): its sentences the
+        cross-encoder rates best for the question, as answer.focus_sentences says. Each token
+        of it is read again for every question, so fewer sentences answer sooner."""
+        if context.focus is None:
+            return None
+        n = context.passages.index(context.focus) + 1
+        sentences = [context.focus.text[s.start : s.end] for s in split_sentences(context.focus.text)]
+        keep = self.config.focus_sentences
+        if keep == 0 or len(sentences) <= keep:
+            return n, context.focus.text
+        scores = self.library.relevance(question, sentences)
+        if scores is None:  # no cross-encoder: the sentences sharing most words with the question
+            scores = [float(overlap) for overlap, _ in scored_sentences(context.focus.text, content_tokens(question))]
+        return n, " ".join(best_in_order(sentences, scores, keep))
 
     def _needs_ranking(self, article_ids: Collection[str] | None, question: str) -> bool:
         """Reranking orders passages and picks the article or window to route to; one article
@@ -326,7 +348,7 @@ class Answerer:
         passages = [p.text for p in context.passages]
         seen = tuple((p.article_id, p.n) for p in context.passages)
         try:
-            focus = (context.passages.index(context.focus) + 1, context.focus.text) if context.focus else None
+            focus = await asyncio.to_thread(self._focus_excerpt, asked, context)
             messages = answer_messages(self.templates, passages, asked, focus)
             raw, doubt = await self._generate(messages, timings, start)
             headers = await asyncio.to_thread(article_headers, self.library, context.passages)
