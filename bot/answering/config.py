@@ -21,7 +21,7 @@ class AnswerConfig:
     focus_passage: str = "windows"
     # Of the focus passage, the sentences the cross-encoder rates best for the question (in the
     # passage's order); 0 shows the whole passage.
-    focus_sentences: int = 2
+    focus_sentences: int = 0
     subject_check: bool = True
     max_novel_words: int = 1
     min_evidence_score: float = -1.5
