@@ -248,7 +248,7 @@ async def test_a_long_article_is_read_in_windows_and_a_question_goes_to_the_one_
     # (answer.focus_passage, answer.focus_sentences), with the passage's number in the window.
     n = [p.n for p in podil.passages].index(8) + 1
     focus = llm.requests[-1][1].content
-    assert focus.startswith(f"The part of the article most related to the question, from passage [{n}]")
+    assert focus.startswith(f"The passage of the article most related to the question, [{n}]")
     assert "Podil neighborhood" in focus and focus.endswith("Question: Which Kyiv neighbourhood was hit?")
     assert "Early morning barrages" in focus and "Pavlyuk" not in focus  # 2 of passage 8's sentences
     answerer, llm = make(indexed, PODIL_REPLY, window_tokens=1000)  # the default, 0: all of it
