@@ -220,14 +220,16 @@ class Answerer:
         of it is read again for every question, so fewer sentences answer sooner."""
         if context.focus is None:
             return None
-        n = context.passages.index(context.focus) + 1
+        n, keep = context.passages.index(context.focus) + 1, self.config.focus_sentences
+        if keep == 0:
+            return n, context.focus.text
         sentences = [context.focus.text[s.start : s.end] for s in split_sentences(context.focus.text)]
-        keep = self.config.focus_sentences
-        if keep == 0 or len(sentences) <= keep:
+        if len(sentences) <= keep:
             return n, context.focus.text
         scores = self.library.relevance(question, sentences)
         if scores is None:  # no cross-encoder: the sentences sharing most words with the question
-            scores = [float(overlap) for overlap, _ in scored_sentences(context.focus.text, content_tokens(question))]
+            wanted = content_tokens(question)
+            scores = [float(len(wanted & content_tokens(sentence))) for sentence in sentences]
         return n, " ".join(best_in_order(sentences, scores, keep))
 
     def _needs_ranking(self, article_ids: Collection[str] | None, question: str) -> bool:
