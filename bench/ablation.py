@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import print_table, write_result
+from bench.recorded import RecordedReply, recorded_replies
 from bot.answering.evidence import (
     adds_negation,
     attribute,
@@ -28,7 +29,6 @@ from bot.answering.evidence import (
     not_an_answer,
     parse_model_answer,
 )
-from bot.answering.pipeline import article_headers
 from bot.config import load_config
 from bot.evaluation.evaluate import load_dataset
 from bot.evaluation.squad import contains_answer
@@ -81,6 +81,16 @@ def judge(
     return answer, evidence.passage if evidence else None
 
 
+def judge_reply(step: str, reply: RecordedReply, library: Library, min_score: float) -> tuple[str, int | None] | None:
+    """`judge` on a recorded reply; None also when it was declined before the model (by the guard
+    or retrieval: no draft)."""
+    if reply.draft is None:
+        return None
+    return judge(
+        step, reply.question.question, reply.draft, reply.texts, (reply.titles, reply.headers), library, min_score
+    )
+
+
 def score(rows: list[dict]) -> dict:
     answerable = [r for r in rows if not r["impossible"]]
     others = [r for r in rows if r["impossible"]]
@@ -119,30 +129,19 @@ def main() -> None:
         Embedder(config.embedding),
         CrossEncoderReranker(),
     )
-    dataset = load_dataset(args.dataset)
-    questions = {q.qid: q for q in dataset.questions}
-    records = [json.loads(line) for line in (args.eval_dir / "answers.jsonl").read_text().splitlines()]
-    titles = library.titles()
-    passages = {(p.article_id, p.n): p for p in library.passages_of(None)}
+    questions = {q.qid: q for q in load_dataset(args.dataset).questions}
+    replies = recorded_replies([args.eval_dir], questions, library)
     results = {}
     shipped = []  # (question, the shipped checks' verdict, the prompt's passages, p(decline)) of each record
     for step in STEPS:
         rows = []
-        for record in records:
-            q = questions[record["qid"]]
-            context = [passages[(article, n)] for article, n in record.get("seen") or []]
-            verdict = None
-            if record.get("draft"):  # else declined before the model: by the guard or retrieval
-                texts = [p.text for p in context]
-                headers = ([titles[p.article_id] for p in context], article_headers(library, context))
-                verdict = judge(
-                    step, q.question, record["draft"], texts, headers, library, config.answer.min_evidence_score
-                )
-            rows.append(judged_row(q, verdict, context))
+        for reply in replies:
+            verdict = judge_reply(step, reply, library, config.answer.min_evidence_score)
+            rows.append(judged_row(reply.question, verdict, reply.context))
             if step == SHIPPED:
-                shipped.append((q, verdict, context, record.get("decline_p")))
+                shipped.append((reply.question, verdict, reply.context, reply.record.get("decline_p")))
         results[step] = score(rows)
-    if any(r.get("decline_p") is not None for r in records):
+    if any(r.record.get("decline_p") is not None for r in replies):
         # The shipped checks, and the model's own doubt on top (its p(empty answer), recorded by the run).
         rows = [
             judged_row(q, None if doubt is not None and doubt > args.max_doubt else verdict, context)

@@ -19,7 +19,6 @@ Run: .venv/bin/python bench/relevance_threshold.py DATASET EVAL_DIR [EVAL_DIR ..
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -27,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ablation import judged_row
 from bench.common import RESULTS, print_table, write_result
+from bench.recorded import recorded_replies
 from bot.answering.evidence import check_reply
-from bot.answering.pipeline import article_headers
 from bot.config import load_config
 from bot.evaluation.evaluate import load_dataset
 from index.embed import Embedder
@@ -41,27 +40,18 @@ THRESHOLDS = [x / 2 for x in range(-16, 13)]  # -8.0 … 6.0, the cross-encoder'
 def scored_replies(eval_dirs: list[Path], dataset: Path, library: Library) -> list[tuple[float, bool]]:
     """(relevance score, right) of each question's reply that passes the word-level checks."""
     questions = {q.qid: q for q in load_dataset(dataset).questions}
-    passages = {(p.article_id, p.n): p for p in library.passages_of(None)}
-    seen: set[str] = set()
     out = []
-    for eval_dir in eval_dirs:
-        for line in (eval_dir / "answers.jsonl").read_text().splitlines():
-            record = json.loads(line)
-            if record["qid"] in seen or not record.get("draft"):
-                continue
-            seen.add(record["qid"])
-            q = questions[record["qid"]]
-            context = [passages[(article, n)] for article, n in record["seen"]]
-            checked = check_reply(
-                q.question, record["draft"], [p.text for p in context], article_headers(library, context)
-            )
-            if isinstance(checked, str):
-                continue
-            answer, evidence = checked
-            scores = library.relevance(q.question, [evidence.text])
-            assert scores is not None, "the library is built with the cross-encoder (main)"
-            row = judged_row(q, (answer, evidence.passage), context)
-            out.append((scores[0], row["gold"] and row["cited"]))
+    for reply in recorded_replies(eval_dirs, questions, library):
+        if reply.draft is None:
+            continue
+        checked = check_reply(reply.question.question, reply.draft, reply.texts, reply.headers)
+        if isinstance(checked, str):
+            continue
+        answer, evidence = checked
+        scores = library.relevance(reply.question.question, [evidence.text])
+        assert scores is not None, "the library is built with the cross-encoder (main)"
+        row = judged_row(reply.question, (answer, evidence.passage), reply.context)
+        out.append((scores[0], row["gold"] and row["cited"]))
     return out
 
 

@@ -5,12 +5,16 @@ from pathlib import Path
 
 import pytest
 
+from bench.recorded import RecordedReply
 from bench.relevance_threshold import sweep
+from bench.second_attempt import combined
 from bot.config import Config
+from bot.evaluation.evaluate import EvalQuestion
 from bot.evaluation.squad import contains_answer, exact_match, normalize_answer, token_f1
 from bot.llm.config import LLMConfig
 from bot.terminal import cli
 from index.library import Library
+from index.models import Passage
 from index.rerank import CrossEncoderReranker
 
 SLICE = Path(__file__).resolve().parent / "data" / "squad-slice"
@@ -34,6 +38,26 @@ def test_relevance_threshold_is_where_declining_gains_most():
     assert at[2.0]["gain"] == 4 - 2 * 3
     # A false refusal weighed as one wrong answer: declining below 0 gains 2.
     assert sweep(replies, refusal_cost=1.0)[1] == 0.0
+
+
+def test_a_second_attempt_stands_only_for_a_declined_first_and_when_asked_agrees_with_its_draft():
+    passage = Passage("a", 1, "The fire broke out on Monday in the old mill.", 0, 45)
+
+    def reply(qid: str, question: str, draft: str) -> RecordedReply:
+        q = EvalQuestion(qid, question, "a", "a#0", ("Monday",), False)
+        return RecordedReply(q, {"draft": json.dumps({"answer": draft})}, [passage], ["A"], ["A"])
+
+    first = {
+        "kept": (reply("kept", "When did the fire break out?", "On Monday."), ("On Monday.", 0)),
+        "agrees": (reply("agrees", "When was the fire?", "Monday night."), None),
+        "differs": (reply("differs", "When did it start?", "On Sunday."), None),
+    }
+    second = {qid: (reply(qid, r.question.question, "On Monday."), ("On Monday.", 0)) for qid, (r, _) in first.items()}
+    second["kept"] = (reply("kept", "When did the fire break out?", "On Tuesday."), ("On Tuesday.", 0))
+    rows = combined(first, second, agreeing=False)
+    assert [r["answered"] and r["gold"] for r in rows] == [True, True, True]
+    rows = combined(first, second, agreeing=True)
+    assert [r["answered"] for r in rows] == [True, True, False]
 
 
 @pytest.mark.slow
