@@ -216,10 +216,8 @@ def parse_model_answer(raw: str) -> str | None:
 
 
 _ANSWER_OPENING = re.compile(r'^\s*\{\s*"answer"\s*:\s*"')
-
-
-_EMPTY_ANSWER = re.compile(r'^\s*\{\s*"answer"\s*:\s*""')
-_OPENED_ANSWER = re.compile(r'^\s*\{\s*"answer"\s*:\s*"$')
+_EMPTY_ANSWER = re.compile(_ANSWER_OPENING.pattern + '"')  # the string closed at once
+_OPENED_ANSWER = re.compile(_ANSWER_OPENING.pattern + "$")  # the string opened, nothing in it yet
 
 
 def decline_probability(pieces: Sequence[Piece]) -> float | None:
