@@ -6,7 +6,8 @@ Both attempts are eval runs on the same questions with different settings; their
 are judged by the shipped checks (ablation.py's shipped row), with no LLM. Rows: each attempt
 alone; the first, else the second; the first, else the second only when the second's answer
 shares a word (beyond the question's) with the first's declined draft — the model saying the same
-thing twice. Scored like ablation.py, "wrong answers shown" in the last column.
+thing twice. And the other way round, as a filter: the first only when the second agrees with
+it (a second call for every answer). Scored like ablation.py, "wrong answers shown" last.
 
 Run: .venv/bin/python bench/second_attempt.py DATASET --first EVAL_DIR [...] --second EVAL_DIR [...]
      --index DIR [--name second-attempt]
@@ -57,6 +58,19 @@ def combined(
     return rows
 
 
+def agreed(
+    first: dict[str, tuple[RecordedReply, Verdict]], second: dict[str, tuple[RecordedReply, Verdict]]
+) -> list[dict]:
+    """Each question judged by its first attempt, declined when the second attempt's draft does
+    not repeat a word the first's answer added."""
+    rows = []
+    for qid, (reply, verdict) in first.items():
+        if verdict is not None and (qid not in second or not added_words(reply) & added_words(second[qid][0])):
+            verdict = None
+        rows.append(judged_row(reply.question, verdict, reply.context))
+    return rows
+
+
 def main() -> None:
     config = load_config(None)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -80,6 +94,7 @@ def main() -> None:
         "second attempt alone": score([judged_row(r.question, v, r.context) for r, v in second.values()]),
         "first, else second": score(combined(first, second, agreeing=False)),
         "first, else second when they agree": score(combined(first, second, agreeing=True)),
+        "first, only when second agrees": score(agreed(first, second)),
     }
     write_result(
         args.name, {"first": [str(d) for d in args.first], "second": [str(d) for d in args.second], "rows": results}

@@ -7,7 +7,7 @@ import pytest
 
 from bench.recorded import RecordedReply
 from bench.relevance_threshold import sweep
-from bench.second_attempt import combined
+from bench.second_attempt import agreed, combined
 from bot.config import Config
 from bot.evaluation.evaluate import EvalQuestion
 from bot.evaluation.squad import contains_answer, exact_match, normalize_answer, token_f1
@@ -40,7 +40,7 @@ def test_relevance_threshold_is_where_declining_gains_most():
     assert sweep(replies, refusal_cost=1.0)[1] == 0.0
 
 
-def test_a_second_attempt_stands_only_for_a_declined_first_and_when_asked_agrees_with_its_draft():
+def test_a_second_attempt_stands_for_a_declined_first_and_as_a_filter_keeps_agreeing_answers():
     passage = Passage("a", 1, "The fire broke out on Monday in the old mill.", 0, 45)
 
     def reply(qid: str, question: str, draft: str) -> RecordedReply:
@@ -58,6 +58,10 @@ def test_a_second_attempt_stands_only_for_a_declined_first_and_when_asked_agrees
     assert [r["answered"] and r["gold"] for r in rows] == [True, True, True]
     rows = combined(first, second, agreeing=True)
     assert [r["answered"] for r in rows] == [True, True, False]
+    # As a filter: the first answer stands only when the second says the same ("Tuesday" does not).
+    assert [r["answered"] for r in agreed(first, second)] == [False, False, False]
+    second["kept"] = (reply("kept", "When did the fire break out?", "Monday."), ("Monday.", 0))
+    assert [r["answered"] for r in agreed(first, second)] == [True, False, False]
 
 
 @pytest.mark.slow
