@@ -56,6 +56,34 @@ async def test_answer_cites_the_sentence_that_supports_it(indexed):
     assert user.content.startswith("Question: Which Kyiv neighbourhood was hit?")
 
 
+async def test_an_answer_asked_again_from_its_evidence_alone_stands_only_if_the_model_says_it_again(indexed):
+    """answer.reask: the question goes to the model once more with only the supporting sentences
+    (and the one before them), in a prompt of its own; a different or empty answer, or one the
+    model leaned to leave empty, declines the first."""
+    question = "Which Kyiv neighbourhood was hit?"
+    answerer, llm = make(indexed, PODIL_REPLY, "Podil", reask=True)
+    shown: list[str] = []
+    answer = await answerer.answer(question, on_sentence=shown.append)
+    assert not answer.refused and shown == [answer.text] and "reask_s" in answer.timings
+    system, user = llm.requests[1]
+    assert system.content.startswith("You check whether a sentence")
+    # The supporting sentence and the one before it, and nothing more of the article.
+    assert '<sentence>\n"We pray that they will all be alive' in user.content
+    assert "Early morning barrages also hit a residential building in the Podil" in user.content
+    assert "Kramatorsk" not in user.content and user.content.endswith(f"Question: {question}")
+    for again in ("Kramatorsk", ""):
+        answerer, _ = make(indexed, PODIL_REPLY, again, reask=True)
+        shown = []
+        answer = await answerer.answer(question, on_sentence=shown.append)
+        assert answer.refused and shown == [] and answer.reason.startswith("asked again from its evidence alone")
+    answerer, llm = make(indexed, PODIL_REPLY, "Podil", reask=True, reask_max_decline_probability=0.2)
+    llm.doubt = 0.3  # the scripted model now leans to an empty answer, in both replies
+    answer = await answerer.answer(question)
+    assert answer.refused and "leaned to declining (p = 0.30)" in (answer.reason or "")
+    answerer, llm = make(indexed, PODIL_REPLY)  # off by default: one request
+    assert not (await answerer.answer(question)).refused and len(llm.requests) == 1
+
+
 async def test_a_true_sentence_that_does_not_answer_is_declined_by_the_cross_encoder(indexed, reranker):
     """Every word of this reply is in the article, and it names the hangar and Lviv: only a reader of
     question and sentence together sees that it says nothing of what the hangar cost."""

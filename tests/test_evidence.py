@@ -22,6 +22,7 @@ from bot.answering.evidence import (
     opposite_word,
     parse_model_answer,
     question_subject,
+    reask_agreement,
 )
 from bot.llm.protocol import Piece
 
@@ -284,3 +285,13 @@ def test_an_answer_may_add_a_name_of_the_articles_topic_but_no_other_name():
     assert (
         attribute("Pavlo Kyrylenko is the regional governor of Crimea.", question, passages, headers=[header]) is None
     )
+
+
+def test_an_answer_asked_again_agrees_only_by_a_word_it_adds_to_the_question():
+    question = "How many people survived the strikes in Kramatorsk?"
+    first = "Two others were killed when strikes hit buildings in Kramatorsk."
+    assert reask_agreement(question, first, '{"answer": "Two others"}') == "agrees"
+    assert reask_agreement(question, first, '{"answer": "19"}') == "differs"  # the number of the sentence before
+    assert reask_agreement(question, first, '{"answer": "people in Kramatorsk"}') == "neutral"
+    assert reask_agreement(question, first, '{"answer": ""}') == "declined"
+    assert reask_agreement(question, first, "not JSON") == "declined"

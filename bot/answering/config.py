@@ -28,6 +28,10 @@ class AnswerConfig:
     max_decline_probability: float = 1.0
     verify: bool = False
     verify_threshold: float = 0.5
+    # Ask the question again from the answer's evidence alone (prompts/reask.txt); decline when the
+    # model then answers differently or leans to an empty answer above this probability.
+    reask: bool = False
+    reask_max_decline_probability: float = 0.15
 
     def __post_init__(self) -> None:
         require(
@@ -58,3 +62,9 @@ class AnswerConfig:
             "0.0 to 1.0",
         )
         require(0.0 <= self.verify_threshold <= 1.0, "answer.verify_threshold", self.verify_threshold, "0.0 to 1.0")
+        require(
+            0.0 <= self.reask_max_decline_probability <= 1.0,
+            "answer.reask_max_decline_probability",
+            self.reask_max_decline_probability,
+            "0.0 to 1.0",
+        )

@@ -464,6 +464,19 @@ def _other_date_name(question: str, evidence: str) -> tuple[str, str] | None:
     return None
 
 
+def reask_agreement(question: str, answer: str, again: str) -> str:
+    """How the model's reply `again`, asked the question once more from the answer's evidence
+    alone, stands to `answer`: "declined" (an empty answer), "neutral" (it adds no word to the
+    question), "agrees" (a word it adds is in the answer) or "differs" — asked how many survived,
+    it now says "19" of a sentence on the two killed."""
+    again = parse_model_answer(again) or ""
+    if not again.strip():
+        return "declined"
+    if not (added := content_tokens(again) - content_tokens(question)):
+        return "neutral"
+    return "agrees" if added & content_tokens(answer) else "differs"
+
+
 def not_an_answer(question: str, answer: str) -> str | None:
     """Why `answer` does not answer `question` whatever the evidence, or None: it only repeats
     the question, or a "how many/much" question gets no number."""

@@ -15,7 +15,14 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from bot.answering.config import AnswerConfig
-from bot.answering.evidence import Evidence, article_header, check_reply, closed_reply, decline_probability
+from bot.answering.evidence import (
+    Evidence,
+    article_header,
+    check_reply,
+    closed_reply,
+    decline_probability,
+    reask_agreement,
+)
 from bot.answering.guard import steering_reason
 from bot.answering.prompts import (
     ANSWER_SCHEMA,
@@ -24,6 +31,7 @@ from bot.answering.prompts import (
     article_system_message,
     estimate_tokens,
     fit_passages,
+    reask_messages,
     rewrite_messages,
     verify_messages,
 )
@@ -43,6 +51,7 @@ LLM_DOWN_NOTICE = (
 _PROMPT_OVERHEAD_TOKENS = 400  # system rules, fences and the answer instruction
 _REWRITE_MAX_TOKENS = 64
 _ALTERNATIVES = 10  # tokens weighed at each step of the answer, for `decline_probability`
+_REASK_MAX_TOKENS = 60  # the few words of the sentence that answer
 WARM_UP_QUESTION = "What is this about?"  # any question: only the article before it is reused
 
 
@@ -359,6 +368,8 @@ class Answerer:
                 checked = await self._relevant(asked, checked)
             if isinstance(checked, tuple) and doubt is not None and doubt > self.config.max_decline_probability:
                 checked = f"the model itself leaned to 'the article doesn't say' (p = {doubt:.2f})"
+            if isinstance(checked, tuple) and self.config.reask:
+                checked = await self._reask(asked, checked, context.passages, timings)
             verified = None
             if isinstance(checked, tuple) and self.config.verify:
                 verified = await self._verify(asked, passages, checked[0], timings)
@@ -423,6 +434,29 @@ class Answerer:
         scores = await asyncio.to_thread(self.library.relevance, question, [checked[1].text])
         if scores is not None and scores[0] < self.config.min_evidence_score:
             return f"the supporting sentence does not answer the question (relevance {scores[0]:.1f})"
+        return checked
+
+    async def _reask(
+        self, question: str, checked: tuple[str, Evidence], passages: list[Passage], timings: dict[str, float]
+    ) -> tuple[str, Evidence] | str:
+        """The checked answer, or why asking the question again from its evidence alone — the
+        sentences and the one before them, no article around them — undoes it: the model then
+        answers something else, or leans to an empty answer (bench/reask_evidence.py)."""
+        began = time.perf_counter()
+        answer, evidence = checked
+        title = self.library.titles().get(passages[evidence.passage].article_id, "")
+        messages = reask_messages(self.templates, title, evidence.context, question)
+        stream = self.llm.stream(
+            messages, _REASK_MAX_TOKENS, options={"json_schema": ANSWER_SCHEMA}, alternatives=_ALTERNATIVES
+        )
+        pieces = [piece async for piece in stream]
+        timings["reask_s"] = time.perf_counter() - began
+        again = "".join(piece.text for piece in pieces)
+        doubt = decline_probability(pieces)
+        if doubt is not None and doubt > self.config.reask_max_decline_probability:
+            return f"asked again from its evidence alone, the model leaned to declining (p = {doubt:.2f})"
+        if (kind := reask_agreement(question, answer, again)) in ("differs", "declined"):
+            return f"asked again from its evidence alone, the model {kind}: {again!r}"
         return checked
 
     async def _verify(self, question: str, passages: list[str], answer: str, timings: dict[str, float]) -> float:

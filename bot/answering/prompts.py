@@ -18,7 +18,7 @@ PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 # A rough, deliberately high count for English under common BPE vocabularies: being over is
 # safe (a prompt a little shorter than it could be), being under overflows the context.
 CHARS_PER_TOKEN = 3.2
-_FENCE = re.compile(r"</?\s*(?:passages|article)\s*>", re.IGNORECASE)
+_FENCE = re.compile(r"</?\s*(?:passages|article|sentence)\s*>", re.IGNORECASE)
 # The reply the model must give, enforced by the server's JSON-schema grammar.
 ANSWER_SCHEMA = {
     "type": "object",
@@ -39,13 +39,22 @@ class Templates:
     focus: str
     verify: str
     rewrite: str
+    reask: str
 
     @classmethod
     def load(cls, directory: Path = PROMPTS_DIR) -> Templates:
         def read(name: str) -> str:
             return (directory / f"{name}.txt").read_text(encoding="utf-8").strip()
 
-        return cls(read("system"), read("passages"), read("question"), read("focus"), read("verify"), read("rewrite"))
+        return cls(
+            read("system"),
+            read("passages"),
+            read("question"),
+            read("focus"),
+            read("verify"),
+            read("rewrite"),
+            read("reask"),
+        )
 
 
 def fence_passage(text: str) -> str:
@@ -79,6 +88,13 @@ def verify_messages(templates: Templates, passages: list[str], question: str, an
     """A yes/no check of an answer, after the same cached prefix as the answer itself."""
     check = templates.verify.format(question=question, answer=answer)
     return [article_system_message(templates, passages), ChatMessage("user", check)]
+
+
+def reask_messages(templates: Templates, title: str, evidence: str, question: str) -> list[ChatMessage]:
+    """The question again, with only the sentences that support its answer (and the one before
+    them): a prompt of its own, without the article's neighbouring facts to answer from."""
+    quoted = f'From an article titled "{fence_passage(title)}":\n<sentence>\n{fence_passage(evidence)}\n</sentence>'
+    return [ChatMessage("system", templates.reask), ChatMessage("user", f"{quoted}\nQuestion: {question}")]
 
 
 def rewrite_messages(templates: Templates, turns: list[tuple[str, str]], question: str) -> list[ChatMessage]:
