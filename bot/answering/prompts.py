@@ -3,7 +3,8 @@
 The system message holds the rules and the article's passages; the user message holds the
 question, after the passage it most likely concerns when one is given (a focus). So llama.cpp's
 prompt cache reuses the whole system message across questions on the same article (and for the
-verification request), and only the user message's tokens are new.
+verification request), and only the user message's tokens are new. The re-ask
+(answer.reask) is the exception: a prompt of its own, with no article in it.
 """
 
 from __future__ import annotations
