@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import print_table, write_result
-from bench.recorded import RecordedReply, recorded_replies
+from bench.recorded import RecordedReply, recorded_replies, replay_library
 from bot.answering.evidence import (
     adds_negation,
     attribute,
@@ -32,9 +32,7 @@ from bot.answering.evidence import (
 from bot.config import load_config
 from bot.evaluation.evaluate import load_dataset
 from bot.evaluation.squad import contains_answer
-from index.embed import Embedder
 from index.library import Library
-from index.rerank import CrossEncoderReranker
 from index.text import content_tokens
 
 UNLIMITED = 10_000  # novel words allowed when the support check is off
@@ -122,13 +120,7 @@ def main() -> None:
         help="the row with the model's doubt: decline above this p(decline) (default: answer.max_decline_probability)",
     )
     args = parser.parse_args()
-    library = Library(
-        args.index or args.eval_dir / "index",
-        config.chunking,
-        config.search,
-        Embedder(config.embedding),
-        CrossEncoderReranker(),
-    )
+    library = replay_library(args.index or args.eval_dir / "index", config)
     questions = {q.qid: q for q in load_dataset(args.dataset).questions}
     replies = recorded_replies([args.eval_dir], questions, library)
     results = {}

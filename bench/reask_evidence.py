@@ -29,15 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ablation import SHIPPED, judge_reply, judged_row
 from bench.common import print_table, write_result
-from bench.recorded import RecordedReply, recorded_replies
+from bench.recorded import RecordedReply, recorded_replies, replay_library
 from bot.answering.evidence import check_reply, decline_probability, reask_agreement
 from bot.answering.prompts import ANSWER_SCHEMA, Templates, reask_messages
 from bot.config import load_config
 from bot.evaluation.evaluate import load_dataset
 from bot.llm.client import LLMClient
-from index.embed import Embedder
-from index.library import Library
-from index.rerank import CrossEncoderReranker
 
 
 async def reask(llm: LLMClient, replies: list[tuple[RecordedReply, str, str, str, bool]]) -> list[dict]:
@@ -68,13 +65,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path, help="the index the eval ran on (default: EVAL_DIR/index)")
     parser.add_argument("--name", default="reask-evidence")
     args = parser.parse_args()
-    library = Library(
-        args.index or args.eval_dir / "index",
-        config.chunking,
-        config.search,
-        Embedder(config.embedding),
-        CrossEncoderReranker(),
-    )
+    library = replay_library(args.index or args.eval_dir / "index", config)
     questions = {q.qid: q for q in load_dataset(args.dataset).questions}
     answered = []
     for reply in recorded_replies([args.eval_dir], questions, library):

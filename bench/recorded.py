@@ -12,9 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.answering.pipeline import article_headers
+from bot.config import Config
 from bot.evaluation.evaluate import EvalQuestion
+from index.embed import Embedder
 from index.library import Library
 from index.models import Passage
+from index.rerank import CrossEncoderReranker
+
+
+def replay_library(index: Path, config: Config) -> Library:
+    """The index an eval run answered from, with the cross-encoder the relevance check scores with."""
+    return Library(index, config.chunking, config.search, Embedder(config.embedding), CrossEncoderReranker())
 
 
 @dataclass(frozen=True)

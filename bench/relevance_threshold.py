@@ -26,13 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ablation import judged_row
 from bench.common import RESULTS, print_table, write_result
-from bench.recorded import recorded_replies
+from bench.recorded import recorded_replies, replay_library
 from bot.answering.evidence import check_reply
 from bot.config import load_config
 from bot.evaluation.evaluate import load_dataset
-from index.embed import Embedder
 from index.library import Library
-from index.rerank import CrossEncoderReranker
 
 THRESHOLDS = [x / 2 for x in range(-16, 13)]  # -8.0 … 6.0, the cross-encoder's logits
 
@@ -107,7 +105,7 @@ def main() -> None:
     parser.add_argument("--name", default="relevance-threshold")
     parser.add_argument("--previous", type=float, default=-5.0, help="the threshold to compare with, in the plot")
     args = parser.parse_args()
-    library = Library(args.index, config.chunking, config.search, Embedder(config.embedding), CrossEncoderReranker())
+    library = replay_library(args.index, config)
     replies = scored_replies(args.eval_dirs, args.dataset, library)
     rows, chosen = sweep(replies, args.refusal_cost)
     write_result(

@@ -23,13 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ablation import SHIPPED, judge_reply, judged_row, score
 from bench.common import print_table, write_result
-from bench.recorded import RecordedReply, recorded_replies
+from bench.recorded import RecordedReply, recorded_replies, replay_library
 from bot.answering.evidence import parse_model_answer
 from bot.config import load_config
 from bot.evaluation.evaluate import load_dataset
-from index.embed import Embedder
-from index.library import Library
-from index.rerank import CrossEncoderReranker
 from index.text import content_tokens
 
 Verdict = tuple[str, int | None] | None
@@ -80,7 +77,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True, help="the index the eval runs used")
     parser.add_argument("--name", default="second-attempt")
     args = parser.parse_args()
-    library = Library(args.index, config.chunking, config.search, Embedder(config.embedding), CrossEncoderReranker())
+    library = replay_library(args.index, config)
     questions = {q.qid: q for q in load_dataset(args.dataset).questions}
     judged = {}
     for attempt, eval_dirs in (("first", args.first), ("second", args.second)):
