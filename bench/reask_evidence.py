@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.ablation import SHIPPED, judge_reply, judged_row
 from bench.common import print_table, write_result
 from bench.recorded import RecordedReply, recorded_replies, replay_library
-from bot.answering.evidence import check_reply, decline_probability, reask_agreement
+from bot.answering.evidence import check_reply, decline_probability, reask_agreement, reask_reason
+from bot.answering.pipeline import ALTERNATIVES, REASK_MAX_TOKENS
 from bot.answering.prompts import ANSWER_SCHEMA, Templates, reask_messages
 from bot.config import load_config
 from bot.evaluation.evaluate import load_dataset
@@ -42,11 +43,15 @@ async def reask(llm: LLMClient, replies: list[tuple[RecordedReply, str, str, str
     templates = Templates.load()
     for reply, answer, evidence, title, right in tqdm(replies, desc="re-asking", unit="answer"):
         messages = reask_messages(templates, title, evidence, reply.question.question)
-        pieces = [p async for p in llm.stream(messages, 60, options={"json_schema": ANSWER_SCHEMA}, alternatives=10)]
+        stream = llm.stream(
+            messages, REASK_MAX_TOKENS, options={"json_schema": ANSWER_SCHEMA}, alternatives=ALTERNATIVES
+        )
+        pieces = [p async for p in stream]
         again = "".join(p.text for p in pieces)
         rows.append(
             {
                 "qid": reply.question.qid,
+                "question": reply.question.question,
                 "right": right,
                 "answer": answer,
                 "again": again,
@@ -87,7 +92,7 @@ def main() -> None:
     counts = Counter((r["right"], r["agreement"]) for r in rows)
     declined = Counter(r["right"] for r in rows if (r["decline_p"] or 0.0) > limit)
     rule = Counter(
-        r["right"] for r in rows if (r["decline_p"] or 0.0) > limit or r["agreement"] in ("differs", "declined")
+        r["right"] for r in rows if reask_reason(r["question"], r["answer"], r["again"], r["decline_p"], limit)
     )
     summary = {
         "answers": len(rows),

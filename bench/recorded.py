@@ -1,6 +1,6 @@
 """The model's recorded replies of an `articlebot eval` run, with the passages it read: what the
-scripts that re-judge replies without an LLM (ablation.py, relevance_threshold.py,
-second_attempt.py) start from. The checks are pure functions of a reply and its passages, so
+scripts that re-judge replies (ablation.py, relevance_threshold.py, second_attempt.py,
+reask_evidence.py) start from. The checks are pure functions of a reply and its passages, so
 changing a check never needs a new model run to be measured.
 """
 

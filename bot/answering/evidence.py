@@ -477,6 +477,17 @@ def reask_agreement(question: str, answer: str, again: str) -> str:
     return "agrees" if added & content_tokens(answer) else "differs"
 
 
+def reask_reason(question: str, answer: str, again: str, doubt: float | None, max_doubt: float) -> str | None:
+    """Why the model's reply `again`, asked once more from the answer's evidence alone with
+    p(empty answer) `doubt`, undoes `answer` (answer.reask), or None: it leans to an empty answer
+    above `max_doubt`, or says nothing or something else."""
+    if doubt is not None and doubt > max_doubt:
+        return f"asked again from its evidence alone, the model leaned to declining (p = {doubt:.2f})"
+    if (kind := reask_agreement(question, answer, again)) in ("differs", "declined"):
+        return f"asked again from its evidence alone, the model {kind}: {again!r}"
+    return None
+
+
 def not_an_answer(question: str, answer: str) -> str | None:
     """Why `answer` does not answer `question` whatever the evidence, or None: it only repeats
     the question, or a "how many/much" question gets no number."""

@@ -21,7 +21,7 @@ from bot.answering.evidence import (
     check_reply,
     closed_reply,
     decline_probability,
-    reask_agreement,
+    reask_reason,
 )
 from bot.answering.guard import steering_reason
 from bot.answering.prompts import (
@@ -50,8 +50,8 @@ LLM_DOWN_NOTICE = (
 )
 _PROMPT_OVERHEAD_TOKENS = 400  # system rules, fences and the answer instruction
 _REWRITE_MAX_TOKENS = 64
-_ALTERNATIVES = 10  # tokens weighed at each step of the answer, for `decline_probability`
-_REASK_MAX_TOKENS = 60  # the few words of the sentence that answer
+ALTERNATIVES = 10  # tokens weighed at each step of the answer, for `decline_probability`
+REASK_MAX_TOKENS = 60  # the few words of the sentence that answer (answer.reask)
 WARM_UP_QUESTION = "What is this about?"  # any question: only the article before it is reused
 
 
@@ -414,7 +414,7 @@ class Answerer:
         is: the closing brace and the end token the grammar then forces would cost two more
         decoding steps (~0.1 s) and add nothing."""
         reply, pieces = "", []
-        stream = self.llm.stream(messages, options={"json_schema": ANSWER_SCHEMA}, alternatives=_ALTERNATIVES)
+        stream = self.llm.stream(messages, options={"json_schema": ANSWER_SCHEMA}, alternatives=ALTERNATIVES)
         async with contextlib.aclosing(stream) as streamed:
             async for piece in streamed:
                 if not reply:
@@ -447,17 +447,15 @@ class Answerer:
         title = self.library.titles().get(passages[evidence.passage].article_id, "")
         messages = reask_messages(self.templates, title, evidence.context, question)
         stream = self.llm.stream(
-            messages, _REASK_MAX_TOKENS, options={"json_schema": ANSWER_SCHEMA}, alternatives=_ALTERNATIVES
+            messages, REASK_MAX_TOKENS, options={"json_schema": ANSWER_SCHEMA}, alternatives=ALTERNATIVES
         )
         pieces = [piece async for piece in stream]
         timings["reask_s"] = time.perf_counter() - began
         again = "".join(piece.text for piece in pieces)
-        doubt = decline_probability(pieces)
-        if doubt is not None and doubt > self.config.reask_max_decline_probability:
-            return f"asked again from its evidence alone, the model leaned to declining (p = {doubt:.2f})"
-        if (kind := reask_agreement(question, answer, again)) in ("differs", "declined"):
-            return f"asked again from its evidence alone, the model {kind}: {again!r}"
-        return checked
+        reason = reask_reason(
+            question, answer, again, decline_probability(pieces), self.config.reask_max_decline_probability
+        )
+        return reason or checked
 
     async def _verify(self, question: str, passages: list[str], answer: str, timings: dict[str, float]) -> float:
         """The same model, after the same cached article, judges the answer: its p(yes)."""
