@@ -24,18 +24,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.ablation import SHIPPED, judge_reply, judged_row, score
 from bench.common import print_table, write_result
 from bench.recorded import RecordedReply, recorded_replies, replay_library
-from bot.answering.evidence import parse_model_answer
+from bot.answering.evidence import added_words
 from bot.config import load_config
 from bot.evaluation.evaluate import load_dataset
-from index.text import content_tokens
 
 Verdict = tuple[str, int | None] | None
 
 
-def added_words(reply: RecordedReply) -> set[str]:
-    """The content words a reply's answer adds to its question."""
-    answer = parse_model_answer(reply.draft or "") or ""
-    return content_tokens(answer) - content_tokens(reply.question.question)
+def _added(reply: RecordedReply) -> set[str]:
+    return added_words(reply.question.question, reply.draft or "")
 
 
 def combined(
@@ -49,7 +46,7 @@ def combined(
     for qid, (reply, verdict) in first.items():
         if verdict is None and qid in second:
             other, other_verdict = second[qid]
-            if other_verdict is not None and (not agreeing or added_words(reply) & added_words(other)):
+            if other_verdict is not None and (not agreeing or _added(reply) & _added(other)):
                 reply, verdict = other, other_verdict
         rows.append(judged_row(reply.question, verdict, reply.context))
     return rows
@@ -62,7 +59,7 @@ def agreed(
     not repeat a word the first's answer added."""
     rows = []
     for qid, (reply, verdict) in first.items():
-        if verdict is not None and (qid not in second or not added_words(reply) & added_words(second[qid][0])):
+        if verdict is not None and (qid not in second or not _added(reply) & _added(second[qid][0])):
             verdict = None
         rows.append(judged_row(reply.question, verdict, reply.context))
     return rows

@@ -464,15 +464,20 @@ def _other_date_name(question: str, evidence: str) -> tuple[str, str] | None:
     return None
 
 
+def added_words(question: str, raw: str) -> set[str]:
+    """The content words the answer in the model's reply `raw` adds to `question` (none when
+    the reply is not the expected JSON)."""
+    return content_tokens(parse_model_answer(raw) or "") - content_tokens(question)
+
+
 def reask_agreement(question: str, answer: str, again: str) -> str:
     """How the model's reply `again`, asked the question once more from the answer's evidence
     alone, stands to `answer`: "declined" (an empty answer), "neutral" (it adds no word to the
     question), "agrees" (a word it adds is in the answer) or "differs" — asked how many survived,
     it now says "19" of a sentence on the two killed."""
-    again = parse_model_answer(again) or ""
-    if not again.strip():
+    if not (parse_model_answer(again) or "").strip():
         return "declined"
-    if not (added := content_tokens(again) - content_tokens(question)):
+    if not (added := added_words(question, again)):
         return "neutral"
     return "agrees" if added & content_tokens(answer) else "differs"
 
