@@ -20,6 +20,7 @@ from bench.common import print_table, summarize_ms, write_result
 from bot.answering.pipeline import Answerer
 from bot.config import load_config
 from bot.llm.client import LLMClient
+from bot.runtime import kept_prefixes_dir
 from index.embed import Embedder
 from index.ingest import read_file
 from index.library import Library
@@ -89,6 +90,7 @@ async def measure(answerer: Answerer, llm: CountingLLM) -> tuple[float, list[dic
                 # The checked answer reaches the reader (or the refusal does) at this point.
                 "first_checked_sentence_s": round((shown[0] if shown else asked + t["total_s"]) - asked, 4),
                 "verify_s": t.get("verify_s"),
+                "reask_s": t.get("reask_s"),
                 "total_s": t["total_s"],
                 "tokens": llm.chunks,
                 "tokens_per_s": round(llm.chunks / decode_s, 1) if llm.chunks else None,
@@ -104,13 +106,16 @@ async def measure(answerer: Answerer, llm: CountingLLM) -> tuple[float, list[dic
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", type=Path, default=None)
+    parser.add_argument("--name", default="answer_latency", help="result file name under bench/results/")
     args = parser.parse_args()
     config = load_config(args.config)
     with tempfile.TemporaryDirectory() as tmp:
         reranker = CrossEncoderReranker(threads=config.embedding.threads)
         library = Library(Path(tmp), config.chunking, config.search, Embedder(config.embedding), reranker)
         library.add(read_file(config.path(config.store.sample_article), config.ingest), article_id="sample")
-        llm = CountingLLM(LLMClient(config.llm, config.models_dir))
+        # Prefixes kept on disk as the bot keeps them (bot.runtime): the re-ask's instructions are
+        # read back from their file after each answer's article.
+        llm = CountingLLM(LLMClient(config.llm, config.models_dir, kept_prefixes_dir(Path(tmp))))
         start = time.perf_counter()
         llm.inner.start()
         start_s = time.perf_counter() - start
@@ -131,7 +136,7 @@ def main() -> None:
         "total": summarize_ms(totals),
         "tokens_per_s_median": round(statistics.median(speeds), 1) if speeds else None,
     }
-    path = write_result("answer_latency", {**summary, "questions": rows})
+    path = write_result(args.name, {**summary, "questions": rows})
     print_table(
         ["question", "first token s", "total s", "tokens", "tok/s", "refused"],
         [[r["question"], r["first_token_s"], r["total_s"], r["tokens"], r["tokens_per_s"], r["refused"]] for r in rows],

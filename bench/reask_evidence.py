@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
@@ -30,19 +31,49 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.ablation import SHIPPED, judge_reply, judged_row
 from bench.common import print_table, write_result
 from bench.recorded import RecordedReply, recorded_replies, replay_library
-from bot.answering.evidence import check_reply, decline_probability, reask_agreement, reask_reason
+from bot.answering.evidence import Evidence, check_reply, decline_probability, reask_agreement, reask_reason
 from bot.answering.pipeline import ALTERNATIVES, REASK_MAX_TOKENS
 from bot.answering.prompts import ANSWER_SCHEMA, Templates, reask_messages
 from bot.config import load_config
-from bot.evaluation.evaluate import load_dataset
+from bot.evaluation.evaluate import EvalQuestion, load_dataset
 from bot.llm.client import LLMClient
+from index.library import Library
 
 
-async def reask(llm: LLMClient, replies: list[tuple[RecordedReply, str, str, str, bool]]) -> list[dict]:
+@dataclass(frozen=True)
+class ShownAnswer:
+    """A recorded reply the shipped checks let through, as answer.reask would ask it again."""
+
+    reply: RecordedReply
+    answer: str
+    evidence: Evidence
+    title: str  # of the evidence's article
+    right: bool  # holds the gold and cites the evidence
+
+
+def shown_answers(
+    eval_dir: Path, questions: dict[str, EvalQuestion], library: Library, min_score: float
+) -> list[ShownAnswer]:
+    """The run's replies that the shipped checks let through (the ones answer.reask asks again)."""
+    shown = []
+    for reply in recorded_replies([eval_dir], questions, library):
+        verdict = judge_reply(SHIPPED, reply, library, min_score)
+        if verdict is None:
+            continue
+        checked = check_reply(reply.question.question, reply.draft or "", reply.texts, reply.headers)
+        assert not isinstance(checked, str), "the shipped checks passed it"
+        row = judged_row(reply.question, verdict, reply.context)
+        title = reply.titles[checked[1].passage]
+        shown.append(ShownAnswer(reply, verdict[0], checked[1], title, row["gold"] and row["cited"]))
+    return shown
+
+
+async def reask(llm: LLMClient, shown: list[ShownAnswer]) -> list[dict]:
     rows = []
     templates = Templates.load()
-    for reply, answer, evidence, title, right in tqdm(replies, desc="re-asking", unit="answer"):
-        messages = reask_messages(templates, title, evidence, reply.question.question)
+    for item in tqdm(shown, desc="re-asking", unit="answer"):
+        reply, answer, right = item.reply, item.answer, item.right
+        messages = reask_messages(templates, item.title, item.evidence.context, reply.question.question)
         stream = llm.stream(
             messages, REASK_MAX_TOKENS, options={"json_schema": ANSWER_SCHEMA}, alternatives=ALTERNATIVES
         )
@@ -72,16 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     library = replay_library(args.index or args.eval_dir / "index", config)
     questions = {q.qid: q for q in load_dataset(args.dataset).questions}
-    answered = []
-    for reply in recorded_replies([args.eval_dir], questions, library):
-        verdict = judge_reply(SHIPPED, reply, library, config.answer.min_evidence_score)
-        if verdict is None:
-            continue
-        checked = check_reply(reply.question.question, reply.draft or "", reply.texts, reply.headers)
-        assert not isinstance(checked, str), "the shipped checks passed it"
-        row = judged_row(reply.question, verdict, reply.context)
-        title = reply.titles[checked[1].passage]
-        answered.append((reply, verdict[0], checked[1].context, title, row["gold"] and row["cited"]))
+    answered = shown_answers(args.eval_dir, questions, library, config.answer.min_evidence_score)
     llm = LLMClient(config.llm, config.models_dir)
     llm.start()
     try:

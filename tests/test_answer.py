@@ -32,8 +32,10 @@ def indexed(library, sample_text):
 
 
 def make(library, *replies, **config) -> tuple[Answerer, ScriptedLLM]:
+    """An Answerer on scripted replies; the re-ask (a second reply per answer) only when a test
+    turns it on."""
     llm = ScriptedLLM(*replies)
-    return Answerer(library, llm, AnswerConfig(**config)), llm
+    return Answerer(library, llm, AnswerConfig(**{"reask": False, **config})), llm
 
 
 PODIL_REPLY = "A building in the Podil neighborhood of Kyiv was hit."
@@ -80,8 +82,43 @@ async def test_an_answer_asked_again_from_its_evidence_alone_stands_only_if_the_
     llm.doubt = 0.3  # the scripted model now leans to an empty answer, in both replies
     answer = await answerer.answer(question)
     assert answer.refused and "leaned to declining (p = 0.30)" in (answer.reason or "")
-    answerer, llm = make(indexed, PODIL_REPLY)  # off by default: one request
+    answerer, llm = make(indexed, PODIL_REPLY)  # off: one request
     assert not (await answerer.answer(question)).refused and len(llm.requests) == 1
+    assert AnswerConfig().reask  # on by default
+
+
+async def test_only_answers_the_relevance_check_is_unsure_of_are_asked_again(indexed, reranker):
+    """The cross-encoder scores "3.27 million people have fled Ukraine" ~10 for how many fled: shown
+    without a second request. "Two others were killed … Kramatorsk" scores ~5 for how many
+    *survived* (answer.reask_below_relevance 6.5): asked again, the model answers otherwise."""
+    indexed.reranker = reranker
+    fled = "How many people have fled Ukraine?", "3.27 million people have fled Ukraine."
+    survived = "How many people survived the strikes in Kramatorsk?", "Two others were killed in Kramatorsk."
+    answerer, llm = make(indexed, fled[1], reask=True)
+    answer = await answerer.answer(fled[0])
+    assert not answer.refused and len(llm.requests) == 1 and "reask_s" not in answer.timings
+    answerer, llm = make(indexed, survived[1], "19", reask=True)
+    answer = await answerer.answer(survived[0])
+    assert answer.refused and len(llm.requests) == 2 and answer.reason.startswith("asked again")
+    answerer, llm = make(indexed, fled[1], "3.27 million", reask=True, reask_below_relevance=100.0)
+    assert not (await answerer.answer(fled[0])).refused and len(llm.requests) == 2
+
+
+async def test_the_reask_instructions_are_read_once_and_kept(indexed):
+    """The re-ask's prompt shares nothing with the article's, so its instructions are kept like an
+    article's prefix (read back, not read again, by every re-ask): warmed with the articles, or
+    before the first re-ask, and never twice."""
+    answerer, llm = make(indexed, PODIL_REPLY, "Podil", PODIL_REPLY, "Podil", reask=True)
+    for _ in range(2):
+        assert not (await answerer.answer("Which Kyiv neighbourhood was hit?")).refused
+    instructions = [w for w in llm.warmups if w[0].content.startswith("You check whether a sentence")]
+    assert len(instructions) == 1 and len(instructions[0]) == 1 and llm.is_kept(instructions[0])
+    answerer, llm = make(indexed, reask=True)
+    await answerer.warm(["sample"])
+    assert llm.warmups[0][0].content.startswith("You check whether a sentence") and llm.is_kept(llm.warmups[0])
+    answerer, llm = make(indexed)  # off: nothing of it is read
+    await answerer.warm(["sample"])
+    assert not any(w[0].content.startswith("You check whether a sentence") for w in llm.warmups)
 
 
 async def test_a_true_sentence_that_does_not_answer_is_declined_by_the_cross_encoder(indexed, reranker):

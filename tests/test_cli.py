@@ -112,7 +112,7 @@ def test_ask_file_answers_every_line_with_one_model(run, library, monkeypatch, t
     opened: list[Answerer] = []
 
     def open_answerer(config, lib):
-        opened.append(Answerer(lib, llm, AnswerConfig()))
+        opened.append(Answerer(lib, llm, AnswerConfig(reask=False)))  # one scripted reply an answer
         return opened[-1]
 
     monkeypatch.setattr(cli, "open_answerer", open_answerer)
@@ -145,7 +145,7 @@ def test_ask_one_question_prints_the_answer_and_its_source(run, monkeypatch, str
     from .fakes import ScriptedLLM
 
     llm = ScriptedLLM("A building in the Podil neighborhood of Kyiv was hit.")
-    monkeypatch.setattr(cli, "open_answerer", lambda config, lib: Answerer(lib, llm, AnswerConfig()))
+    monkeypatch.setattr(cli, "open_answerer", lambda config, lib: Answerer(lib, llm, AnswerConfig(reask=False)))
     run("index", "add", str(SAMPLE), "--id", "sample")
     code, out, err = run("ask", *([] if stream else ["--no-stream"]), "Which", "Kyiv", "neighbourhood", "was", "hit?")
     assert code == 0, err

@@ -28,6 +28,7 @@ def test_shipped_config_matches_the_defaults():
         ({"answer": {"focus_passage": True}}, "answer.focus_passage"),
         ({"answer": {"focus_sentences": -1}}, "answer.focus_sentences"),
         ({"answer": {"reask_max_decline_probability": 1.5}}, "answer.reask_max_decline_probability"),
+        ({"answer": {"reask_below_relevance": 500}}, "answer.reask_below_relevance"),
     ],
 )
 def test_bad_values_name_the_key(data, key):

@@ -48,7 +48,7 @@ def services(library, sample_text, llm, tmp_path):
     library.add(Document(text=clean_text(sample_text)), article_id="sample", title="Putin rally")
     return Services(
         library,
-        Answerer(library, llm, AnswerConfig()),
+        Answerer(library, llm, AnswerConfig(reask=False)),  # one scripted reply an answer
         IngestConfig(allowed_hosts=("127.0.0.1",)),
         DiscordConfig(cooldown_s=30, moderator_role="Editors", max_pending_questions=2, shard_count=2),
         FeedbackStore(tmp_path / "feedback.sqlite3"),

@@ -20,7 +20,7 @@ import pytest
 from bot.answering.config import AnswerConfig
 from bot.answering.evidence import decline_probability, parse_model_answer
 from bot.answering.pipeline import Answerer
-from bot.answering.prompts import ANSWER_SCHEMA, answer_messages
+from bot.answering.prompts import ANSWER_SCHEMA, answer_messages, reask_messages
 from bot.llm import server as server_module
 from bot.llm.client import LLMClient
 from bot.llm.config import LLMConfig
@@ -145,14 +145,15 @@ async def test_a_warmed_article_is_kept_on_disk_and_read_back_after_a_restart(in
     models, state = tmp_path / "models", tmp_path / "state"
     before = LLMClient(SMALL, models, state)
     try:
-        await Answerer(indexed, before, AnswerConfig()).warm(["sample"])
+        # The re-ask's instructions, kept too, are the next test's.
+        await Answerer(indexed, before, AnswerConfig(reask=False)).warm(["sample"])
     finally:
         before.stop()
     [kept] = state.glob("*.kv")
     assert kept.stat().st_size > 1_000_000
 
     after = LLMClient(SMALL, models, state)
-    answerer = Answerer(indexed, after, AnswerConfig())
+    answerer = Answerer(indexed, after, AnswerConfig(reask=False))
     try:
         await answerer.warm(["sample"])  # kept: nothing is read now
         assert after.restores == 0 and after.server is not None
@@ -173,6 +174,39 @@ async def test_a_warmed_article_is_kept_on_disk_and_read_back_after_a_restart(in
         assert reply["timings"]["cache_n"] > 0.9 * (reply["timings"]["cache_n"] + reply["timings"]["prompt_n"])
     finally:
         after.stop()
+
+
+async def test_the_reask_reads_its_instructions_back_after_the_article(indexed, tmp_path):
+    """answer.reask's prompt shares nothing with the article's: its instructions are warmed and kept
+    in a file of their own, and a re-ask after an answer (the slot holding the article) reads them
+    back rather than reading them again; so does the next answer its article."""
+    models, state = tmp_path / "models", tmp_path / "state"
+    llm = LLMClient(SMALL, models, state)
+    answerer = Answerer(indexed, llm, AnswerConfig(reask=True))
+    try:
+        await answerer.warm(["sample"])
+        assert len(list(state.glob("*.kv"))) == 2  # the article and the re-ask's instructions
+        question = "Which Kyiv neighbourhood was hit?"
+        answering = answer_messages(answerer.templates, [p.text for p in indexed.passages_of(["sample"])], question)
+        reasking = reask_messages(answerer.templates, "Putin rally", "A building in Podil was hit.", question)
+        await llm.complete(answering, 4)
+        restores = llm.restores
+        await llm.complete(reasking, 4, options={"json_schema": ANSWER_SCHEMA})
+        assert llm.restores == restores + 1  # the instructions read back
+        await llm.complete(answering, 4)
+        assert llm.restores == restores + 2  # and the article for the next question
+        # What the instructions' file gives the slot: their tokens come from the cache.
+        await llm._restore_kept(llm._kept_name(reasking))
+        assert llm.server is not None
+        reply = httpx.post(
+            f"{llm.server.base_url}/chat/completions",
+            headers={"Authorization": f"Bearer {llm.server.api_key}"},
+            json={"model": SMALL.model, "messages": [m.as_dict() for m in reasking], "max_tokens": 1},
+            timeout=60,
+        ).json()
+        assert reply["timings"]["cache_n"] > len(answerer.templates.reask) / 6  # a token is ~4 characters
+    finally:
+        llm.stop()
 
 
 async def test_a_warm_up_step_overwritten_by_a_restore_is_parked_and_resumed(indexed, tmp_path):

@@ -235,7 +235,7 @@ async def test_injection_inside_an_article_does_not_steer_the_answer(library):
     )
     library.add(Document(text=text, title="Council"), article_id="council")
     llm = ScriptedLLM("PWNED", "The vote was seven to two.")
-    answerer = Answerer(library, llm, AnswerConfig())
+    answerer = Answerer(library, llm, AnswerConfig(reask=False))  # one scripted reply an answer
     hijacked = await answerer.answer("What was the result of the council vote?")
     assert hijacked.refused  # "PWNED" shares nothing with the question: not an answer
     grounded = await answerer.answer("What was the result of the council vote?")

@@ -29,9 +29,11 @@ class AnswerConfig:
     verify: bool = False
     verify_threshold: float = 0.5
     # Ask the question again from the answer's evidence alone (prompts/reask.txt); decline when the
-    # model then answers differently or leans to an empty answer above this probability.
-    reask: bool = False
+    # model then answers differently or leans to an empty answer above this probability. Only
+    # answers whose relevance score is below reask_below_relevance are asked again.
+    reask: bool = True
     reask_max_decline_probability: float = 0.15
+    reask_below_relevance: float = 6.5
 
     def __post_init__(self) -> None:
         require(
@@ -67,4 +69,10 @@ class AnswerConfig:
             "answer.reask_max_decline_probability",
             self.reask_max_decline_probability,
             "0.0 to 1.0",
+        )
+        require(
+            -20.0 <= self.reask_below_relevance <= 100.0,
+            "answer.reask_below_relevance",
+            self.reask_below_relevance,
+            "-20 to 100",
         )

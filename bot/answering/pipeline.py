@@ -32,6 +32,7 @@ from bot.answering.prompts import (
     estimate_tokens,
     fit_passages,
     reask_messages,
+    reask_prefix,
     rewrite_messages,
     verify_messages,
 )
@@ -134,6 +135,7 @@ class Answerer:
         self._warm_prefixes: set[str] = set()
         self._warming: set[str] = set()
         self._warm_tasks: set[asyncio.Task[None]] = set()
+        self._reask_warm = False
 
     # -- pieces -----------------------------------------------------------------------------
 
@@ -364,11 +366,14 @@ class Answerer:
             raw, doubt = await self._generate(messages, timings, start)
             headers = await asyncio.to_thread(article_headers, self.library, context.passages)
             checked = check_reply(asked, raw, passages, headers, self.config.subject_check, self.config.max_novel_words)
+            relevance = None
             if isinstance(checked, tuple):
-                checked = await self._relevant(asked, checked)
+                relevance = await asyncio.to_thread(self._relevance, asked, checked[1])
+                if relevance is not None and relevance < self.config.min_evidence_score:
+                    checked = f"the supporting sentence does not answer the question (relevance {relevance:.1f})"
             if isinstance(checked, tuple) and doubt is not None and doubt > self.config.max_decline_probability:
                 checked = f"the model itself leaned to 'the article doesn't say' (p = {doubt:.2f})"
-            if isinstance(checked, tuple) and self.config.reask:
+            if isinstance(checked, tuple) and self._needs_reask(relevance):
                 checked = await self._reask(asked, checked, context.passages, timings)
             verified = None
             if isinstance(checked, tuple) and self.config.verify:
@@ -427,14 +432,19 @@ class Answerer:
         timings["llm_s"] = time.perf_counter() - start - timings.get("rewrite_s", 0) - timings.get("retrieve_s", 0)
         return reply, decline_probability(pieces)
 
-    async def _relevant(self, question: str, checked: tuple[str, Evidence]) -> tuple[str, Evidence] | str:
-        """The checked answer, or why its evidence does not answer the question: the cross-encoder
-        scores the question against the supporting sentence (a true sentence about a neighbouring
-        question — how long they spoke, for what he said — scores low)."""
-        scores = await asyncio.to_thread(self.library.relevance, question, [checked[1].text])
-        if scores is not None and scores[0] < self.config.min_evidence_score:
-            return f"the supporting sentence does not answer the question (relevance {scores[0]:.1f})"
-        return checked
+    def _relevance(self, question: str, evidence: Evidence) -> float | None:
+        """The cross-encoder's score of the question against the answer's supporting sentence
+        (None without one): a true sentence about a neighbouring question — how long they spoke,
+        for what he said — scores low."""
+        scores = self.library.relevance(question, [evidence.text])
+        return scores[0] if scores is not None else None
+
+    def _needs_reask(self, relevance: float | None) -> bool:
+        """Ask again unless the relevance check is sure of the answer (bench/reask_gate.py);
+        without a cross-encoder, always."""
+        if not self.config.reask:
+            return False
+        return relevance is None or relevance < self.config.reask_below_relevance
 
     async def _reask(
         self, question: str, checked: tuple[str, Evidence], passages: list[Passage], timings: dict[str, float]
@@ -443,6 +453,7 @@ class Answerer:
         sentences and the one before them, no article around them — undoes it: the model then
         answers something else, or leans to an empty answer (bench/reask_evidence.py)."""
         began = time.perf_counter()
+        await self._warm_reask()
         answer, evidence = checked
         title = self.library.titles().get(passages[evidence.passage].article_id, "")
         messages = reask_messages(self.templates, title, evidence.context, question)
@@ -456,6 +467,22 @@ class Answerer:
             question, answer, again, decline_probability(pieces), self.config.reask_max_decline_probability
         )
         return reason or checked
+
+    async def _warm_reask(self) -> None:
+        """Have the server read and keep the re-ask's instructions (once): the re-ask's prompt
+        shares nothing with the article the answer was read after, so without a kept prefix
+        each re-ask read its ~250 tokens of instructions again (9.7 s p50 on the 2-core Xeon);
+        restored from its file, only the evidence and question are read."""
+        if self._reask_warm:
+            return
+        prefix = reask_prefix(self.templates)
+        if not await asyncio.to_thread(self.llm.is_kept, prefix):
+            try:
+                await self.llm.prefill(prefix, keep=True)
+            except LLMError as exc:  # the re-ask itself then reads them (or fails and says so)
+                log.warning("could not warm the re-ask's instructions: %s", exc)
+                return
+        self._reask_warm = True
 
     async def _verify(self, question: str, passages: list[str], answer: str, timings: dict[str, float]) -> float:
         """The same model, after the same cached article, judges the answer: its p(yes)."""
@@ -474,6 +501,8 @@ class Answerer:
         one window is the whole article), each a prefix of its own reused by every scope that
         routes to it, behind live questions (with `when_idle`: only while no questions come)."""
         await asyncio.to_thread(self.library.warm_up)
+        if self.config.reask:
+            await self._warm_reask()
         ids = sorted(article_ids) if article_ids is not None else sorted(self.library.article_ids())
         budget = self._budget_tokens("a question of average length")
         for article_id in ids:

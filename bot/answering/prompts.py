@@ -95,7 +95,13 @@ def reask_messages(templates: Templates, title: str, evidence: str, question: st
     """The question again, with only the sentences that support its answer (and the one before
     them): a prompt of its own, without the article's neighbouring facts to answer from."""
     quoted = f'From an article titled "{fence_passage(title)}":\n<sentence>\n{fence_passage(evidence)}\n</sentence>'
-    return [ChatMessage("system", templates.reask), ChatMessage("user", f"{quoted}\nQuestion: {question}")]
+    return [*reask_prefix(templates), ChatMessage("user", f"{quoted}\nQuestion: {question}")]
+
+
+def reask_prefix(templates: Templates) -> list[ChatMessage]:
+    """The instructions every re-ask starts with: read once and kept like an article's prefix, so
+    a re-ask reads only its evidence and question."""
+    return [ChatMessage("system", templates.reask)]
 
 
 def rewrite_messages(templates: Templates, turns: list[tuple[str, str]], question: str) -> list[ChatMessage]:
