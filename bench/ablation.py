@@ -5,9 +5,12 @@ The checks are pure functions of the model's reply (bot/answering/evidence.py), 
 `articlebot eval` run gives every row: this script re-reads its answers.jsonl (the model's raw
 reply is kept in "draft") and its index, and re-applies each set of checks. No LLM is started.
 The verification pass (a second model call) cannot be replayed: its row comes from an eval run
-with `answer.verify = true`, passed with --verified.
+with `answer.verify = true`, passed with --verified. Nor can the re-ask's second reply: its row
+(answer.reask, on the shipped checks) comes from bench/reask_evidence.py's JSON for the same run,
+passed with --reasked.
 
-Run: .venv/bin/python bench/ablation.py EVAL_DIR DATASET [--verified EVAL_DIR] [--name NAME] [--max-doubt P] [--index DIR]
+Run: .venv/bin/python bench/ablation.py EVAL_DIR DATASET [--verified EVAL_DIR] [--reasked JSON] [--name NAME]
+     [--max-doubt P] [--index DIR]
 """
 
 from __future__ import annotations
@@ -15,22 +18,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import print_table, write_result
 from bench.recorded import RecordedReply, recorded_replies, replay_library
+from bot.answering.config import AnswerConfig
 from bot.answering.evidence import (
+    Evidence,
     adds_negation,
     attribute,
     check_reply,
     is_refusal,
     not_an_answer,
     parse_model_answer,
+    reask_reason,
 )
 from bot.config import load_config
-from bot.evaluation.evaluate import load_dataset
+from bot.evaluation.evaluate import EvalQuestion, load_dataset
 from bot.evaluation.squad import contains_answer
 from index.library import Library
 from index.text import content_tokens
@@ -39,7 +46,7 @@ UNLIMITED = 10_000  # novel words allowed when the support check is off
 WORD_CHECKS, TITLE_ONLY, SHIPPED = (
     "word-level checks",
     "+ relevance, names from the title only",
-    "+ relevance, topic names (shipped)",
+    "+ relevance, topic names",
 )
 STEPS = ["model only", "+ answer type", "+ support", "+ support, negation", WORD_CHECKS, TITLE_ONLY, SHIPPED]
 
@@ -89,14 +96,57 @@ def judge_reply(step: str, reply: RecordedReply, library: Library, min_score: fl
     )
 
 
+@dataclass(frozen=True)
+class ShownAnswer:
+    """A recorded reply the shipped checks let through, as answer.reask would ask it again."""
+
+    reply: RecordedReply
+    answer: str
+    evidence: Evidence
+    title: str  # of the evidence's article
+    right: bool  # holds the gold and cites the evidence
+
+
+def shown_answers(
+    eval_dir: Path, questions: dict[str, EvalQuestion], library: Library, min_score: float
+) -> list[ShownAnswer]:
+    """The run's replies that the shipped checks let through (the ones answer.reask asks again)."""
+    shown = []
+    for reply in recorded_replies([eval_dir], questions, library):
+        verdict = judge_reply(SHIPPED, reply, library, min_score)
+        if verdict is None:
+            continue
+        checked = check_reply(reply.question.question, reply.draft or "", reply.texts, reply.headers)
+        assert not isinstance(checked, str), "the shipped checks passed it"
+        row = judged_row(reply.question, verdict, reply.context)
+        title = reply.titles[checked[1].passage]
+        shown.append(ShownAnswer(reply, verdict[0], checked[1], title, row["gold"] and row["cited"]))
+    return shown
+
+
+def reask_outcome(item: ShownAnswer, again: dict, library: Library, config: AnswerConfig) -> tuple[float, bool]:
+    """The relevance score of a shown answer's supporting sentence (answer.reask asks again only
+    below answer.reask_below_relevance), and whether the model's recorded second reply `again` (a
+    row of bench/reask_evidence.py) declines it when asked."""
+    question = item.reply.question.question
+    scores = library.relevance(question, [item.evidence.text])
+    assert scores is not None, "replay_library loads the cross-encoder"
+    limit = config.reask_max_decline_probability
+    return scores[0], reask_reason(question, item.answer, again["again"], again["decline_p"], limit) is not None
+
+
 def score(rows: list[dict]) -> dict:
     answerable = [r for r in rows if not r["impossible"]]
     others = [r for r in rows if r["impossible"]]
     right = sum(1 for r in answerable if r["answered"] and r["gold"] and r["cited"])
+    answered = [r for r in answerable if r["answered"]]
     return {
         "answerable": len(answerable),
         "right_and_cited": right,
         "right_and_cited_share": round(right / max(1, len(answerable)), 4),
+        # The eval's headline metrics (answer_metrics), one citation an answer.
+        "answer_contains_gold": round(sum(r["gold"] for r in answered) / max(1, len(answerable)), 4),
+        "citation_precision": round(sum(r["cited"] for r in answered) / max(1, len(answered)), 4),
         "answerable_declined": round(sum(not r["answered"] for r in answerable) / max(1, len(answerable)), 4),
         "unanswerable_declined": round(sum(not r["answered"] for r in others) / max(1, len(others)), 4),
         "invented": sum(r["answered"] for r in others) + sum(r["answered"] and not r["gold"] for r in answerable),
@@ -109,6 +159,9 @@ def main() -> None:
     parser.add_argument("eval_dir", type=Path)
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--verified", type=Path, help="an eval run made with answer.verify = true")
+    parser.add_argument(
+        "--reasked", type=Path, help="bench/reask_evidence.py's JSON for this run: the re-ask's row (answer.reask)"
+    )
     parser.add_argument("--name", default="ablation")
     parser.add_argument(
         "--index", type=Path, help="the index the eval ran on, when it was given --index (default: EVAL_DIR/index)"
@@ -140,6 +193,18 @@ def main() -> None:
             for q, verdict, context, doubt in shipped
         ]
         results[f"+ the model's doubt (p(decline) ≤ {args.max_doubt})"] = score(rows)
+    if args.reasked:
+        again = {row["qid"]: row for row in json.loads(args.reasked.read_text())["rows"]}
+        declined = {
+            item.reply.question.qid
+            for item in shown_answers(args.eval_dir, questions, library, config.answer.min_evidence_score)
+            if (outcome := reask_outcome(item, again[item.reply.question.qid], library, config.answer))[1]
+            and outcome[0] < config.answer.reask_below_relevance
+        }
+        rows = [judged_row(q, None if q.qid in declined else verdict, context) for q, verdict, context, _ in shipped]
+        results[f"+ asked again from the evidence, below relevance {config.answer.reask_below_relevance} (shipped)"] = (
+            score(rows)
+        )
     if args.verified:
         verified = [json.loads(line) for line in (args.verified / "answers.jsonl").read_text().splitlines()]
         rows = [
@@ -154,13 +219,23 @@ def main() -> None:
         results["checks + LLM verification (separate run)"] = score(rows)
     write_result(args.name, {"eval_dir": str(args.eval_dir), "dataset": str(args.dataset), "steps": results})
     print_table(
-        ["checks", "right & cited", "answerable declined", "unanswerable declined", "invented"],
+        [
+            "checks",
+            "right & cited",
+            "contains gold",
+            "answerable declined",
+            "unanswerable declined",
+            "citation precision",
+            "invented",
+        ],
         [
             [
                 step,
                 f"{r['right_and_cited']}/{r['answerable']}",
+                r["answer_contains_gold"],
                 r["answerable_declined"],
                 r["unanswerable_declined"],
+                r["citation_precision"],
                 r["invented"],
             ]
             for step, r in results.items()

@@ -12,67 +12,46 @@ by answer.reask's rule: declined when the new answer differs or is empty, or p(e
 answer.reask_max_decline_probability.
 
 Run (one LLM job at a time): .venv/bin/python bench/reask_evidence.py DATASET EVAL_DIR --index DIR
-     [--name reask-evidence]
+     [--name reask-evidence] [--known EARLIER_JSON]  (rows of an earlier run for the same answers are reused)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ablation import SHIPPED, judge_reply, judged_row
+from bench.ablation import ShownAnswer, shown_answers
 from bench.common import print_table, write_result
-from bench.recorded import RecordedReply, recorded_replies, replay_library
-from bot.answering.evidence import Evidence, check_reply, decline_probability, reask_agreement, reask_reason
+from bench.recorded import replay_library
+from bot.answering.evidence import decline_probability, reask_agreement, reask_reason
 from bot.answering.pipeline import ALTERNATIVES, REASK_MAX_TOKENS
 from bot.answering.prompts import ANSWER_SCHEMA, Templates, reask_messages
 from bot.config import load_config
-from bot.evaluation.evaluate import EvalQuestion, load_dataset
+from bot.evaluation.evaluate import load_dataset
 from bot.llm.client import LLMClient
-from index.library import Library
 
 
-@dataclass(frozen=True)
-class ShownAnswer:
-    """A recorded reply the shipped checks let through, as answer.reask would ask it again."""
-
-    reply: RecordedReply
-    answer: str
-    evidence: Evidence
-    title: str  # of the evidence's article
-    right: bool  # holds the gold and cites the evidence
-
-
-def shown_answers(
-    eval_dir: Path, questions: dict[str, EvalQuestion], library: Library, min_score: float
-) -> list[ShownAnswer]:
-    """The run's replies that the shipped checks let through (the ones answer.reask asks again)."""
-    shown = []
-    for reply in recorded_replies([eval_dir], questions, library):
-        verdict = judge_reply(SHIPPED, reply, library, min_score)
-        if verdict is None:
-            continue
-        checked = check_reply(reply.question.question, reply.draft or "", reply.texts, reply.headers)
-        assert not isinstance(checked, str), "the shipped checks passed it"
-        row = judged_row(reply.question, verdict, reply.context)
-        title = reply.titles[checked[1].passage]
-        shown.append(ShownAnswer(reply, verdict[0], checked[1], title, row["gold"] and row["cited"]))
-    return shown
-
-
-async def reask(llm: LLMClient, shown: list[ShownAnswer]) -> list[dict]:
+async def reask(llm: LLMClient, shown: list[ShownAnswer], known: dict[tuple[str, str, str | None], dict]) -> list[dict]:
+    """A row for each shown answer: `known` rows (by question, answer and evidence) are reused."""
     rows = []
     templates = Templates.load()
     for item in tqdm(shown, desc="re-asking", unit="answer"):
         reply, answer, right = item.reply, item.answer, item.right
+        row = known.get((reply.question.qid, answer, item.evidence.context)) or known.get(
+            (reply.question.qid, answer, None)
+        )
+        if row is not None:
+            question = reply.question.question
+            rows.append({**row, "question": question, "right": right, "evidence": item.evidence.context})
+            continue
         messages = reask_messages(templates, item.title, item.evidence.context, reply.question.question)
         stream = llm.stream(
             messages, REASK_MAX_TOKENS, options={"json_schema": ANSWER_SCHEMA}, alternatives=ALTERNATIVES
@@ -85,12 +64,21 @@ async def reask(llm: LLMClient, shown: list[ShownAnswer]) -> list[dict]:
                 "question": reply.question.question,
                 "right": right,
                 "answer": answer,
+                "evidence": item.evidence.context,
                 "again": again,
                 "decline_p": decline_probability(pieces),
                 "agreement": reask_agreement(reply.question.question, answer, again),
             }
         )
     return rows
+
+
+def known_rows(path: Path | None) -> dict[tuple[str, str, str | None], dict]:
+    """The rows of an earlier run by (question id, answer, evidence). Rows written before the
+    evidence was recorded (evidence None) stand for the same answer on any evidence."""
+    if path is None:
+        return {}
+    return {(row["qid"], row["answer"], row.get("evidence")): row for row in json.loads(path.read_text())["rows"]}
 
 
 def main() -> None:
@@ -100,6 +88,11 @@ def main() -> None:
     parser.add_argument("eval_dir", type=Path)
     parser.add_argument("--index", type=Path, help="the index the eval ran on (default: EVAL_DIR/index)")
     parser.add_argument("--name", default="reask-evidence")
+    parser.add_argument(
+        "--known",
+        type=Path,
+        help="an earlier run's JSON: its rows for the same answer and evidence are not asked again",
+    )
     args = parser.parse_args()
     library = replay_library(args.index or args.eval_dir / "index", config)
     questions = {q.qid: q for q in load_dataset(args.dataset).questions}
@@ -107,7 +100,7 @@ def main() -> None:
     llm = LLMClient(config.llm, config.models_dir)
     llm.start()
     try:
-        rows = asyncio.run(reask(llm, answered))
+        rows = asyncio.run(reask(llm, answered, known_rows(args.known)))
     finally:
         llm.stop()
     limit = config.answer.reask_max_decline_probability

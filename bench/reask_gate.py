@@ -21,10 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.ablation import reask_outcome, shown_answers
 from bench.common import print_table, write_result
-from bench.reask_evidence import shown_answers
 from bench.recorded import replay_library
-from bot.answering.evidence import reask_reason
 from bot.config import load_config
 from bot.evaluation.evaluate import load_dataset
 
@@ -59,24 +58,14 @@ def main() -> None:
     args = parser.parse_args()
     library = replay_library(args.index, config)
     questions = {q.qid: q for q in load_dataset(args.dataset).questions}
-    limit = config.answer.reask_max_decline_probability
     scored = []
     for path in args.reask_runs:
         run = json.loads(path.read_text())
         again = {row["qid"]: row for row in run["rows"]}
         for item in shown_answers(Path(run["eval_dir"]), questions, library, config.answer.min_evidence_score):
-            row = again[item.reply.question.qid]
-            question = item.reply.question.question
-            scores = library.relevance(question, [item.evidence.text])
-            assert scores is not None, "replay_library loads the cross-encoder"
-            reason = reask_reason(question, item.answer, row["again"], row["decline_p"], limit)
+            relevance, declined = reask_outcome(item, again[item.reply.question.qid], library, config.answer)
             scored.append(
-                {
-                    "qid": row["qid"],
-                    "right": item.right,
-                    "declined": reason is not None,
-                    "relevance": round(scores[0], 3),
-                }
+                {"qid": item.reply.question.qid, "right": item.right, "declined": declined, "relevance": relevance}
             )
     rows = gate_rows(scored)
     chosen = max((r for r in rows if r["asked_share"] <= MAX_ASKED), key=lambda r: r["threshold"])

@@ -2,12 +2,13 @@
 sentences, paragraphs, words, content tokens. Pure functions, no I/O.
 
 One module on purpose: a change here (an abbreviation, a stop word) changes passage making and
-citation checking together, and tests/test_text.py pins it.
+citation checking together; tests/test_chunk.py and tests/test_evidence.py pin it.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import Stemmer
 
@@ -100,8 +101,32 @@ STOP_WORDS = frozenset(
 _BRITISH_ISE = re.compile(r"(?<=\w\w\w)is(e|ed|es|ing|ation|ations)$")
 
 
+def _without_accents(word: str) -> str:
+    """ "Möngke" as "Mongke", "Kücükdeveci" as "Kucukdeveci": a question typed without the
+    article's accents names the same person."""
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+# A Roman numeral of two or more letters, I to XXXIX ("World War II", "Phase IV", "Louis XIV").
+# Single letters stay words: "I" is a pronoun, "V" and "X" are letters more often than numbers.
+_ROMAN = re.compile(r"^(X{0,3})(IX|IV|V?I{0,3})$")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
+
+
+def roman_value(word: str) -> str | None:
+    """ "II" as "2", "XIV" as "14" (upper case only, two letters or more); None for any other word."""
+    if len(word) < 2 or not _ROMAN.match(word):
+        return None
+    values = [_ROMAN_VALUES[c] for c in word]
+    return str(sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values)))
+
+
 def normalise(word: str) -> str:
-    word = word.lower()
+    if (number := roman_value(word)) is not None:
+        return number
+    word = _without_accents(word.lower())
     return word if NUMBER.match(word) else _STEMMER.stemWord(_BRITISH_ISE.sub(r"iz\1", word))
 
 

@@ -25,6 +25,7 @@ from bot.answering.evidence import (
     reask_agreement,
 )
 from bot.llm.protocol import Piece
+from index.text import roman_value
 
 PASSAGES = [
     "The U.N. refugee agency said 3.27 million people have fled Ukraine since the invasion began. "
@@ -78,6 +79,28 @@ def test_spelling_and_possessives_do_not_make_a_right_answer_unsupported():
     assert attribute("Proportionality has been recognized as a general principle of EU law.", question, article)
     question = "Of Warsaw's inhabitants in 1901, what percentage was Catholic?"
     assert attribute("56.2% of Warsaw's inhabitants in 1901 were Catholic.", question, article)
+
+
+def test_accents_and_roman_numerals_do_not_make_a_right_answer_unsupported():
+    article = ["The painter Zoë Brontë moved to Kraków in 1921. During World War II she ran a school for refugees."]
+    question = "When did Zoe Bronte move to Krakow?"  # typed without the article's accents
+    evidence = attribute("Zoe Bronte moved to Krakow in 1921.", question, article)
+    assert evidence is not None and off_topic(question, evidence.text, evidence.context) is None
+    question = "What did Zoe Bronte run during World War 2?"
+    evidence = attribute("She ran a school for refugees during World War 2.", question, article)
+    assert evidence is not None and off_topic(question, evidence.text, evidence.context) is None
+    # II is 2, not any number: another war is not supported.
+    assert attribute("She ran a school for refugees during World War 1.", "What did she run?", article) is None
+    assert [roman_value(w) for w in ("II", "XIV", "XXXIX", "I", "X", "DC", "Iv", "IIII")] == [
+        "2",
+        "14",
+        "39",
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
 
 
 def test_an_acronym_matches_the_name_the_article_spells_out():

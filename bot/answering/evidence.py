@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from bot.llm.protocol import Piece
 from index.models import Span
-from index.text import NUMBER, TOKEN, acronyms, content_tokens, key_tokens, normalise, split_sentences
+from index.text import NUMBER, TOKEN, acronyms, content_tokens, key_tokens, normalise, roman_value, split_sentences
 
 # Passages an article needs before a name most of them use counts as its topic (article_header).
 _TOPIC_MIN_PASSAGES = 4
@@ -260,6 +260,9 @@ def words(text: str) -> list[str]:
     """Every word and number of `text`, lower-cased, number words as digits, no stemming."""
     out = []
     for token in TOKEN.findall(text.replace("’", "'")):
+        if (number := roman_value(token)) is not None:
+            out.append(number)
+            continue
         token = token.lower()
         out.append(_NUMBER_WORDS.get(token, token))
     return out
