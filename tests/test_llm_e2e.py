@@ -176,19 +176,21 @@ async def test_a_warmed_article_is_kept_on_disk_and_read_back_after_a_restart(in
         after.stop()
 
 
-async def test_the_reask_reads_its_instructions_back_after_the_article(indexed, tmp_path):
+async def test_the_reask_reads_its_instructions_back_after_the_article(library, tmp_path):
     """answer.reask's prompt shares nothing with the article's: its instructions are warmed and kept
     in a file of their own, and a re-ask after an answer (the slot holding the article) reads them
     back rather than reading them again; so does the next answer its article."""
+    text = "Early morning barrages hit a residential building in the Podil neighborhood of Kyiv. " * 3
+    library.add(Document(text=text, title="Kyiv"), article_id="kyiv")  # short: a quick warm-up
     models, state = tmp_path / "models", tmp_path / "state"
     llm = LLMClient(SMALL, models, state)
-    answerer = Answerer(indexed, llm, AnswerConfig(reask=True))
+    answerer = Answerer(library, llm, AnswerConfig(reask=True))
     try:
-        await answerer.warm(["sample"])
+        await answerer.warm(["kyiv"])
         assert len(list(state.glob("*.kv"))) == 2  # the article and the re-ask's instructions
         question = "Which Kyiv neighbourhood was hit?"
-        answering = answer_messages(answerer.templates, [p.text for p in indexed.passages_of(["sample"])], question)
-        reasking = reask_messages(answerer.templates, "Putin rally", "A building in Podil was hit.", question)
+        answering = answer_messages(answerer.templates, [p.text for p in library.passages_of(["kyiv"])], question)
+        reasking = reask_messages(answerer.templates, "Kyiv", "A building in Podil was hit.", question)
         await llm.complete(answering, 4)
         restores = llm.restores
         await llm.complete(reasking, 4, options={"json_schema": ANSWER_SCHEMA})
