@@ -103,6 +103,17 @@ def test_accents_and_roman_numerals_do_not_make_a_right_answer_unsupported():
     ]
 
 
+def test_a_unit_the_sentence_abbreviates_is_what_the_question_counts():
+    def about(question: str, sentence: str) -> str | None:
+        return off_topic(question, sentence, sentence)
+
+    assert about("How many kilometers is the town from the sea?", "The town lies 300 km (190 mi) from the sea.") is None
+    assert about("What is the water's temperature, in degrees Celsius?", "The water is kept at 65 °C.") is None
+    assert about("How much money did the council spend?", "The council spent 6 million euros.") is None
+    assert about("How many kilometers is the town from the sea?", "The town has 300 houses by the sea.") is not None
+    assert about("What is the water's temperature in degrees Fahrenheit?", "The water is kept at 65 °C.") is not None
+
+
 def test_an_acronym_matches_the_name_the_article_spells_out():
     article = ["Spain became a member of the European Union in 1986, after talks with the European Court of Justice."]
     question = "When did Spain join the EU?"

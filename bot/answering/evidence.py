@@ -134,8 +134,24 @@ _TIME_WORDS = frozenset(
 )
 # Words a "how many" question counts that any sentence may imply ("19 were wounded" counts people).
 _IMPLIED_COUNTS = frozenset(
-    normalise(w) for w in "people persons times more of did do does is are was were has have had".split()
+    normalise(w) for w in "people persons times more of did do does is are was were has have had money time".split()
 )
+# Units a sentence abbreviates where a question spells them out ("How many kilometers…?" of
+# "300 km"): the evidence side also counts the unit's name.
+_UNIT_NAMES = {
+    "km": "kilometers",
+    "cm": "centimeters",
+    "mm": "millimeters",
+    "kg": "kilograms",
+    "mi": "miles",
+    "ft": "feet",
+    "lb": "pounds",
+    "lbs": "pounds",
+    "mph": "miles",
+    "kmh": "kilometers",
+}
+_DEGREES = re.compile(r"°\s*([CF])\b")
+_DEGREE_NAMES = {"C": "celsius", "F": "fahrenheit"}
 # A question naming at most this many names needs every one in the evidence, the sentence before
 # it or the article's header ("When did Huguenots first arrive in Helsinki?" is not answered by a
 # sentence on Huguenots at the Cape); one naming more may miss one ("Pope John Paul" may be "John
@@ -348,9 +364,17 @@ def _with_number_words(tokens: set[str]) -> set[str]:
 
 
 def _evidence_tokens(text: str) -> set[str]:
-    """What an answer's words are matched against: the text's words, its number words as digits
-    and the acronyms of its names (evidence side only: an answer's own initials are no claim)."""
-    return _with_number_words(content_tokens(text) | acronyms(text))
+    """What an answer's words are matched against: the text's words, its number words as digits,
+    its units' names and the acronyms of its names (evidence side only: an answer's own initials
+    are no claim)."""
+    return _with_number_words(_with_unit_names(text, content_tokens(text)) | acronyms(text))
+
+
+def _with_unit_names(text: str, tokens: set[str]) -> set[str]:
+    """`tokens` (of `text`) and the names of the units `text` abbreviates ("km", "°C")."""
+    units = {_UNIT_NAMES[t] for t in tokens if t in _UNIT_NAMES}
+    units |= {_DEGREE_NAMES[m.group(1)] for m in _DEGREES.finditer(text)} | ({"degrees"} if "°" in text else set())
+    return tokens | {normalise(u) for u in units}
 
 
 def article_header(title: str, article_passages: list[str]) -> str:
@@ -384,9 +408,9 @@ def off_topic(question: str, evidence: str, context: str) -> str | None:
     """Why the evidence is not about what was asked, or None. `context` is the evidence with the
     sentence before it (a name may be given a sentence earlier), plus the article's header."""
     counted, names = question_subject(question)
-    if counted and not counted & content_tokens(evidence):
+    if counted and not counted & _with_unit_names(evidence, content_tokens(evidence)):
         return f"the evidence does not mention the {'/'.join(sorted(counted))} the question counts"
-    missing = names - content_tokens(context) - acronyms(context) - _numbers(context)
+    missing = names - _with_unit_names(context, content_tokens(context)) - acronyms(context) - _numbers(context)
     if missing and (len(names) <= _ALL_NAMES_UP_TO or len(missing) > 1):
         return f"the evidence does not mention {', '.join(sorted(missing))}"
     if number := missing_number(question, context):
