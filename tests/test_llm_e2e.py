@@ -139,6 +139,19 @@ async def test_crashed_server_is_restarted(llm):
     assert reply.strip() and server.running and server._process.pid != killed.pid
 
 
+async def timings_after_restore(llm: LLMClient, messages: list[ChatMessage]) -> dict:
+    """The server's own timings for `messages` sent straight to it right after the client restored
+    their kept prefix: `cache_n` counts the prompt tokens that came from the cache."""
+    await llm._restore_kept(llm._kept_name(messages))
+    assert llm.server is not None
+    return httpx.post(
+        f"{llm.server.base_url}/chat/completions",
+        headers={"Authorization": f"Bearer {llm.server.api_key}"},
+        json={"model": SMALL.model, "messages": [m.as_dict() for m in messages], "max_tokens": 1},
+        timeout=60,
+    ).json()["timings"]
+
+
 async def test_a_warmed_article_is_kept_on_disk_and_read_back_after_a_restart(indexed, tmp_path):
     """The warm-up keeps the article's KV cache in a file; a new client and server (a restarted
     bot) read it back on the first question instead of reading the article again."""
@@ -164,14 +177,8 @@ async def test_a_warmed_article_is_kept_on_disk_and_read_back_after_a_restart(in
         after.stop()
         await after.complete([ChatMessage("user", "Say hi.")], max_tokens=4)  # restarted, slot empty
         messages = answer_messages(answerer.templates, [p.text for p in indexed.passages_of(["sample"])], "Hi?")
-        await after._restore_kept(after._kept_name(messages))
-        reply = httpx.post(
-            f"{after.server.base_url}/chat/completions",
-            headers={"Authorization": f"Bearer {after.server.api_key}"},
-            json={"model": SMALL.model, "messages": [m.as_dict() for m in messages], "max_tokens": 1},
-            timeout=60,
-        ).json()
-        assert reply["timings"]["cache_n"] > 0.9 * (reply["timings"]["cache_n"] + reply["timings"]["prompt_n"])
+        timings = await timings_after_restore(after, messages)
+        assert timings["cache_n"] > 0.9 * (timings["cache_n"] + timings["prompt_n"])
     finally:
         after.stop()
 
@@ -198,15 +205,8 @@ async def test_the_reask_reads_its_instructions_back_after_the_article(library, 
         await llm.complete(answering, 4)
         assert llm.restores == restores + 2  # and the article for the next question
         # What the instructions' file gives the slot: their tokens come from the cache.
-        await llm._restore_kept(llm._kept_name(reasking))
-        assert llm.server is not None
-        reply = httpx.post(
-            f"{llm.server.base_url}/chat/completions",
-            headers={"Authorization": f"Bearer {llm.server.api_key}"},
-            json={"model": SMALL.model, "messages": [m.as_dict() for m in reasking], "max_tokens": 1},
-            timeout=60,
-        ).json()
-        assert reply["timings"]["cache_n"] > len(answerer.templates.reask) / 6  # a token is ~4 characters
+        timings = await timings_after_restore(llm, reasking)
+        assert timings["cache_n"] > len(answerer.templates.reask) / 6  # a token is ~4 characters
     finally:
         llm.stop()
 
