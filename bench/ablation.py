@@ -37,7 +37,7 @@ from bot.answering.evidence import (
     reask_reason,
 )
 from bot.config import load_config
-from bot.evaluation.evaluate import EvalQuestion, load_dataset
+from bot.evaluation.evaluate import load_dataset
 from bot.evaluation.squad import contains_answer
 from index.library import Library
 from index.text import content_tokens
@@ -107,12 +107,10 @@ class ShownAnswer:
     right: bool  # holds the gold and cites the evidence
 
 
-def shown_answers(
-    eval_dir: Path, questions: dict[str, EvalQuestion], library: Library, min_score: float
-) -> list[ShownAnswer]:
-    """The run's replies that the shipped checks let through (the ones answer.reask asks again)."""
+def shown_answers(replies: list[RecordedReply], library: Library, min_score: float) -> list[ShownAnswer]:
+    """The recorded replies that the shipped checks let through (the ones answer.reask asks again)."""
     shown = []
-    for reply in recorded_replies([eval_dir], questions, library):
+    for reply in replies:
         verdict = judge_reply(SHIPPED, reply, library, min_score)
         if verdict is None:
             continue
@@ -197,7 +195,7 @@ def main() -> None:
         again = {row["qid"]: row for row in json.loads(args.reasked.read_text())["rows"]}
         declined = {
             item.reply.question.qid
-            for item in shown_answers(args.eval_dir, questions, library, config.answer.min_evidence_score)
+            for item in shown_answers(replies, library, config.answer.min_evidence_score)
             if (outcome := reask_outcome(item, again[item.reply.question.qid], library, config.answer))[1]
             and outcome[0] < config.answer.reask_below_relevance
         }

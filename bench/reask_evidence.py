@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ablation import ShownAnswer, shown_answers
 from bench.common import print_table, write_result
-from bench.recorded import replay_library
+from bench.recorded import recorded_replies, replay_library
 from bot.answering.evidence import decline_probability, reask_agreement, reask_reason
 from bot.answering.pipeline import ALTERNATIVES, REASK_MAX_TOKENS
 from bot.answering.prompts import ANSWER_SCHEMA, Templates, reask_messages
@@ -96,7 +96,8 @@ def main() -> None:
     args = parser.parse_args()
     library = replay_library(args.index or args.eval_dir / "index", config)
     questions = {q.qid: q for q in load_dataset(args.dataset).questions}
-    answered = shown_answers(args.eval_dir, questions, library, config.answer.min_evidence_score)
+    replies = recorded_replies([args.eval_dir], questions, library)
+    answered = shown_answers(replies, library, config.answer.min_evidence_score)
     llm = LLMClient(config.llm, config.models_dir)
     llm.start()
     try:

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ablation import reask_outcome, shown_answers
 from bench.common import print_table, write_result
-from bench.recorded import replay_library
+from bench.recorded import recorded_replies, replay_library
 from bot.config import load_config
 from bot.evaluation.evaluate import load_dataset
 
@@ -62,7 +62,8 @@ def main() -> None:
     for path in args.reask_runs:
         run = json.loads(path.read_text())
         again = {row["qid"]: row for row in run["rows"]}
-        for item in shown_answers(Path(run["eval_dir"]), questions, library, config.answer.min_evidence_score):
+        replies = recorded_replies([Path(run["eval_dir"])], questions, library)
+        for item in shown_answers(replies, library, config.answer.min_evidence_score):
             relevance, declined = reask_outcome(item, again[item.reply.question.qid], library, config.answer)
             scored.append(
                 {"qid": item.reply.question.qid, "right": item.right, "declined": declined, "relevance": relevance}
