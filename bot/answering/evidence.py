@@ -367,11 +367,12 @@ def _evidence_tokens(text: str) -> set[str]:
     """What an answer's words are matched against: the text's words, its number words as digits,
     its units' names and the acronyms of its names (evidence side only: an answer's own initials
     are no claim)."""
-    return _with_number_words(_with_unit_names(text, content_tokens(text)) | acronyms(text))
+    return _with_number_words(_content_with_units(text) | acronyms(text))
 
 
-def _with_unit_names(text: str, tokens: set[str]) -> set[str]:
-    """`tokens` (of `text`) and the names of the units `text` abbreviates ("km", "°C")."""
+def _content_with_units(text: str) -> set[str]:
+    """The content tokens of `text` and the names of the units it abbreviates ("km", "°C")."""
+    tokens = content_tokens(text)
     units = {_UNIT_NAMES[t] for t in tokens if t in _UNIT_NAMES}
     units |= {_DEGREE_NAMES[m.group(1)] for m in _DEGREES.finditer(text)} | ({"degrees"} if "°" in text else set())
     return tokens | {normalise(u) for u in units}
@@ -408,9 +409,9 @@ def off_topic(question: str, evidence: str, context: str) -> str | None:
     """Why the evidence is not about what was asked, or None. `context` is the evidence with the
     sentence before it (a name may be given a sentence earlier), plus the article's header."""
     counted, names = question_subject(question)
-    if counted and not counted & _with_unit_names(evidence, content_tokens(evidence)):
+    if counted and not counted & _content_with_units(evidence):
         return f"the evidence does not mention the {'/'.join(sorted(counted))} the question counts"
-    missing = names - _with_unit_names(context, content_tokens(context)) - acronyms(context) - _numbers(context)
+    missing = names - _content_with_units(context) - acronyms(context) - _numbers(context)
     if missing and (len(names) <= _ALL_NAMES_UP_TO or len(missing) > 1):
         return f"the evidence does not mention {', '.join(sorted(missing))}"
     if number := missing_number(question, context):
