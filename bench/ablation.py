@@ -197,7 +197,7 @@ def main() -> None:
             item.reply.question.qid
             for item in shown_answers(replies, library, config.answer.min_evidence_score)
             if (outcome := reask_outcome(item, again[item.reply.question.qid], library, config.answer))[1]
-            and outcome[0] < config.answer.reask_below_relevance
+            and config.answer.asks_again(outcome[0])
         }
         rows = [judged_row(q, None if q.qid in declined else verdict, context) for q, verdict, context, _ in shipped]
         results[f"+ asked again from the evidence, below relevance {config.answer.reask_below_relevance} (shipped)"] = (

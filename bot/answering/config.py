@@ -35,6 +35,11 @@ class AnswerConfig:
     reask_max_decline_probability: float = 0.15
     reask_below_relevance: float = 6.5
 
+    def asks_again(self, relevance: float | None) -> bool:
+        """Whether answer.reask asks an answer again: unless the relevance check is sure of it
+        (bench/reask_gate.py); without a cross-encoder (`relevance` None), always."""
+        return self.reask and (relevance is None or relevance < self.reask_below_relevance)
+
     def __post_init__(self) -> None:
         require(
             10 <= self.max_question_chars <= 4000, "answer.max_question_chars", self.max_question_chars, "10 to 4000"

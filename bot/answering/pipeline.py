@@ -373,7 +373,7 @@ class Answerer:
                     checked = f"the supporting sentence does not answer the question (relevance {relevance:.1f})"
             if isinstance(checked, tuple) and doubt is not None and doubt > self.config.max_decline_probability:
                 checked = f"the model itself leaned to 'the article doesn't say' (p = {doubt:.2f})"
-            if isinstance(checked, tuple) and self._needs_reask(relevance):
+            if isinstance(checked, tuple) and self.config.asks_again(relevance):
                 checked = await self._reask(asked, checked, context.passages, timings)
             verified = None
             if isinstance(checked, tuple) and self.config.verify:
@@ -438,13 +438,6 @@ class Answerer:
         for what he said — scores low."""
         scores = self.library.relevance(question, [evidence.text])
         return scores[0] if scores is not None else None
-
-    def _needs_reask(self, relevance: float | None) -> bool:
-        """Ask again unless the relevance check is sure of the answer (bench/reask_gate.py);
-        without a cross-encoder, always."""
-        if not self.config.reask:
-            return False
-        return relevance is None or relevance < self.config.reask_below_relevance
 
     async def _reask(
         self, question: str, checked: tuple[str, Evidence], passages: list[Passage], timings: dict[str, float]
