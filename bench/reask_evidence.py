@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.ablation import ShownAnswer, shown_answers
 from bench.common import print_table, write_result
 from bench.recorded import recorded_replies, replay_library
-from bot.answering.evidence import decline_probability, reask_agreement, reask_reason
-from bot.answering.pipeline import ALTERNATIVES, REASK_MAX_TOKENS
-from bot.answering.prompts import ANSWER_SCHEMA, Templates, reask_messages
+from bot.answering.evidence import reask_agreement, reask_reason
+from bot.answering.pipeline import read_reask
+from bot.answering.prompts import Templates, reask_messages
 from bot.config import load_config
 from bot.evaluation.evaluate import load_dataset
 from bot.llm.client import LLMClient
@@ -53,11 +53,7 @@ async def reask(llm: LLMClient, shown: list[ShownAnswer], known: dict[tuple[str,
             rows.append({**row, "question": question, "right": right, "evidence": item.evidence.context})
             continue
         messages = reask_messages(templates, item.title, item.evidence.context, reply.question.question)
-        stream = llm.stream(
-            messages, REASK_MAX_TOKENS, options={"json_schema": ANSWER_SCHEMA}, alternatives=ALTERNATIVES
-        )
-        pieces = [p async for p in stream]
-        again = "".join(p.text for p in pieces)
+        again, doubt = await read_reask(llm, messages, reply.question.question, answer)
         rows.append(
             {
                 "qid": reply.question.qid,
@@ -66,7 +62,7 @@ async def reask(llm: LLMClient, shown: list[ShownAnswer], known: dict[tuple[str,
                 "answer": answer,
                 "evidence": item.evidence.context,
                 "again": again,
-                "decline_p": decline_probability(pieces),
+                "decline_p": doubt,
                 "agreement": reask_agreement(reply.question.question, answer, again),
             }
         )

@@ -19,6 +19,7 @@ class ScriptedLLM(ChatModel):
         self.replies = list(replies)
         self.config = config or LLMConfig()
         self.requests: list[list[ChatMessage]] = []
+        self.read: list[str] = []  # of each request's reply, what its reader took before it stopped
         self.warmups: list[list[ChatMessage]] = []
         self.verifications: list[list[ChatMessage]] = []
         self.yes = 1.0  # what the verification pass answers
@@ -48,14 +49,17 @@ class ScriptedLLM(ChatModel):
         if options and "json_schema" in options and not reply.startswith("{"):
             # The real server's grammar makes the model reply in the schema's JSON.
             reply = json.dumps({"answer": reply})
+        self.read.append("")
+        pieces = []
         if alternatives and reply.startswith(_OPENING):
             # Tokenised as Qwen does: the string's opening quote is a token of its own, weighed
             # against the one that closes an empty string at once.
-            yield Piece(_OPENING[:-2])
-            yield Piece(' "', ((' "', 1.0 - self.doubt), (' ""', self.doubt)))
+            pieces += [Piece(_OPENING[:-2]), Piece(' "', ((' "', 1.0 - self.doubt), (' ""', self.doubt)))]
             reply = reply[len(_OPENING) :]
-        for i, word in enumerate(reply.split(" ")):
-            yield Piece(word if i == 0 else " " + word)
+        pieces += [Piece(word if i == 0 else " " + word) for i, word in enumerate(reply.split(" "))]
+        for piece in pieces:
+            self.read[-1] += piece.text
+            yield piece
 
     async def complete(
         self, messages: list[ChatMessage], max_tokens: int, *, options: dict[str, Any] | None = None

@@ -73,6 +73,10 @@ async def test_an_answer_asked_again_from_its_evidence_alone_stands_only_if_the_
     assert '<sentence>\n"We pray that they will all be alive' in user.content
     assert "Early morning barrages also hit a residential building in the Podil" in user.content
     assert "Kramatorsk" not in user.content and user.content.endswith(f"Question: {question}")
+    # Read only until the verdict is settled: a word it adds agrees, the rest changes nothing.
+    answerer, llm = make(indexed, PODIL_REPLY, "Podil, a neighbourhood in the north of Kyiv", reask=True)
+    assert not (await answerer.answer(question)).refused
+    assert llm.read[1] == '{"answer": "Podil, a'
     for again in ("Kramatorsk", ""):
         answerer, _ = make(indexed, PODIL_REPLY, again, reask=True)
         shown = []

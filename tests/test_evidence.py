@@ -23,6 +23,7 @@ from bot.answering.evidence import (
     parse_model_answer,
     question_subject,
     reask_agreement,
+    settled_reask,
 )
 from bot.llm.protocol import Piece
 from index.text import roman_value
@@ -329,3 +330,22 @@ def test_an_answer_asked_again_agrees_only_by_a_word_it_adds_to_the_question():
     assert reask_agreement(question, first, '{"answer": "people in Kramatorsk"}') == "neutral"
     assert reask_agreement(question, first, '{"answer": ""}') == "declined"
     assert reask_agreement(question, first, "not JSON") == "declined"
+
+
+def test_a_reask_is_settled_once_a_whole_word_it_adds_is_the_answers():
+    """The re-ask stops reading when the rest of its reply can no longer change the verdict."""
+    question = "How many people survived the strikes in Kramatorsk?"
+    first = "Two others were killed when strikes hit buildings in Kramatorsk."
+    whole = '{"answer": "Two others were killed in the eastern city"}'
+    assert settled_reask(question, first, '{"answer": "Tw') is None
+    assert settled_reask(question, first, '{"answer": "Two') is None  # "Two…" could be "Twofold"
+    settled = settled_reask(question, first, '{"answer": "Two others')
+    assert settled == '{"answer": "Two"}'
+    assert reask_agreement(question, first, settled) == reask_agreement(question, first, whole) == "agrees"
+    # Words of the question, or ones the answer lacks, settle nothing: a later word may still agree.
+    assert settled_reask(question, first, '{"answer": "people in Kramatorsk ') is None
+    assert settled_reask(question, first, '{"answer": "19 and ') is None
+    # A closed string is the whole reply, whatever its verdict.
+    assert settled_reask(question, first, '{"answer": "19"') == '{"answer": "19"}'
+    assert settled_reask(question, first, '{"answer": ""') == '{"answer": ""}'
+    assert settled_reask(question, first, "not JSON yet ") is None

@@ -22,6 +22,7 @@ from bot.answering.evidence import (
     closed_reply,
     decline_probability,
     reask_reason,
+    settled_reask,
 )
 from bot.answering.guard import steering_reason
 from bot.answering.prompts import (
@@ -450,15 +451,9 @@ class Answerer:
         answer, evidence = checked
         title = self.library.titles().get(passages[evidence.passage].article_id, "")
         messages = reask_messages(self.templates, title, evidence.context, question)
-        stream = self.llm.stream(
-            messages, REASK_MAX_TOKENS, options={"json_schema": ANSWER_SCHEMA}, alternatives=ALTERNATIVES
-        )
-        pieces = [piece async for piece in stream]
+        again, doubt = await read_reask(self.llm, messages, question, answer)
         timings["reask_s"] = time.perf_counter() - began
-        again = "".join(piece.text for piece in pieces)
-        reason = reask_reason(
-            question, answer, again, decline_probability(pieces), self.config.reask_max_decline_probability
-        )
+        reason = reask_reason(question, answer, again, doubt, self.config.reask_max_decline_probability)
         return reason or checked
 
     async def _warm_reask(self) -> None:
@@ -545,6 +540,25 @@ class Answerer:
             await self.warm([article_id], when_idle)
         finally:
             self._warming.discard(article_id)
+
+
+async def read_reask(
+    llm: ChatModel, messages: list[ChatMessage], question: str, answer: str
+) -> tuple[str, float | None]:
+    """The model's reply to the re-ask `messages` of `answer`, and the probability it gave to an
+    empty answer. The reply is read only until its verdict is settled (`settled_reask`): the
+    words after the first one that agrees with the answer change nothing and cost ~0.1 s each
+    on 2 cores."""
+    again, pieces = "", []
+    stream = llm.stream(messages, REASK_MAX_TOKENS, options={"json_schema": ANSWER_SCHEMA}, alternatives=ALTERNATIVES)
+    async with contextlib.aclosing(stream) as streamed:
+        async for piece in streamed:
+            pieces.append(piece)
+            again += piece.text
+            if (settled := settled_reask(question, answer, again)) is not None:
+                again = settled
+                break
+    return again, decline_probability(pieces)
 
 
 def article_headers(library: Library, passages: list[Passage]) -> list[str]:
