@@ -36,6 +36,7 @@ from bot.answering.evidence import (
     parse_model_answer,
     reask_reason,
 )
+from bot.answering.pipeline import evidence_relevance
 from bot.config import load_config
 from bot.evaluation.evaluate import load_dataset
 from bot.evaluation.squad import contains_answer
@@ -68,8 +69,8 @@ def judge(
         if isinstance(checked, str):
             return None
         if step != WORD_CHECKS:
-            scores = library.relevance(question, [checked[1].text])
-            if scores is not None and scores[0] < min_score:
+            scored = evidence_relevance(library, question, checked[1].text)
+            if scored is not None and scored.best < min_score:
                 return None
         return checked[0], checked[1].passage
     answer = parse_model_answer(raw)
@@ -127,10 +128,10 @@ def reask_outcome(item: ShownAnswer, again: dict, library: Library, config: Answ
     below answer.reask_below_relevance), and whether the model's recorded second reply `again` (a
     row of bench/reask_evidence.py) declines it when asked."""
     question = item.reply.question.question
-    scores = library.relevance(question, [item.evidence.text])
-    assert scores is not None, "replay_library loads the cross-encoder"
+    scored = evidence_relevance(library, question, item.evidence.text)
+    assert scored is not None, "replay_library loads the cross-encoder"
     limit = config.reask_max_decline_probability
-    return scores[0], reask_reason(question, item.answer, again["again"], again["decline_p"], limit) is not None
+    return scored.whole, reask_reason(question, item.answer, again["again"], again["decline_p"], limit) is not None
 
 
 def score(rows: list[dict]) -> dict:

@@ -28,6 +28,7 @@ from bench.ablation import judged_row
 from bench.common import RESULTS, print_table, write_result
 from bench.recorded import recorded_replies, replay_library
 from bot.answering.evidence import check_reply
+from bot.answering.pipeline import evidence_relevance
 from bot.config import load_config
 from bot.evaluation.evaluate import load_dataset
 from index.library import Library
@@ -46,10 +47,10 @@ def scored_replies(eval_dirs: list[Path], dataset: Path, library: Library) -> li
         if isinstance(checked, str):
             continue
         answer, evidence = checked
-        scores = library.relevance(reply.question.question, [evidence.text])
-        assert scores is not None, "the library is built with the cross-encoder (main)"
+        scored = evidence_relevance(library, reply.question.question, evidence.text)
+        assert scored is not None, "the library is built with the cross-encoder (main)"
         row = judged_row(reply.question, (answer, evidence.passage), reply.context)
-        out.append((scores[0], row["gold"] and row["cited"]))
+        out.append((scored.best, row["gold"] and row["cited"]))
     return out
 
 

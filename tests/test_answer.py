@@ -365,3 +365,18 @@ async def test_a_warm_up_keeps_the_whole_article_and_a_kept_one_is_not_read_agai
     assert llm.warmups == []
     await restarted.answer("Which Kyiv neighbourhood was hit?")
     assert llm.requests[-1][0].content == kept
+
+
+async def test_a_run_on_sentence_is_judged_by_its_best_part_and_still_asked_again(indexed, reranker):
+    """The sample article opens with its headline and lead glued into one 100-word "sentence";
+    where the rally was is one clause of it. The relevance check passes the answer by that part
+    (the whole scores about −1.7, below answer.min_evidence_score); the re-ask's gate weighs the
+    whole, so the answer is asked again."""
+    indexed.reranker = reranker
+    question, reply = "Where was the rally held?", "The rally was held at a Moscow stadium."
+    answerer, llm = make(indexed, reply)
+    answer = await answerer.answer(question)
+    assert not answer.refused and answer.citations[0].quote.startswith("Moscow event came as Russian troops")
+    # Its best part scores about 2: a gate at 0 would pass it unasked if it weighed only that.
+    answerer, llm = make(indexed, reply, "a Moscow stadium", reask=True, reask_below_relevance=0.0)
+    assert not (await answerer.answer(question)).refused and len(llm.requests) == 2

@@ -23,6 +23,7 @@ from bot.answering.evidence import (
     parse_model_answer,
     question_subject,
     reask_agreement,
+    relevance_parts,
     settled_reask,
 )
 from bot.llm.protocol import Piece
@@ -349,3 +350,12 @@ def test_a_reask_is_settled_once_a_whole_word_it_adds_is_the_answers():
     assert settled_reask(question, first, '{"answer": "19"') == '{"answer": "19"}'
     assert settled_reask(question, first, '{"answer": ""') == '{"answer": ""}'
     assert settled_reask(question, first, "not JSON yet ") is None
+
+
+def test_a_long_sentence_is_also_scored_by_its_overlapping_runs_of_words():
+    assert relevance_parts("A short sentence of six words.") == []
+    text = " ".join(f"w{i}" for i in range(100))
+    parts = relevance_parts(text)
+    assert [len(p.split()) for p in parts] == [40, 40, 40, 40]
+    assert [p.split()[0] for p in parts] == ["w0", "w20", "w40", "w60"]
+    assert parts[-1].split()[-1] == "w99"  # every word is in a run

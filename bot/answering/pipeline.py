@@ -22,6 +22,7 @@ from bot.answering.evidence import (
     closed_reply,
     decline_probability,
     reask_reason,
+    relevance_parts,
     settled_reask,
 )
 from bot.answering.guard import steering_reason
@@ -369,9 +370,10 @@ class Answerer:
             checked = check_reply(asked, raw, passages, headers, self.config.subject_check, self.config.max_novel_words)
             relevance = None
             if isinstance(checked, tuple):
-                relevance = await asyncio.to_thread(self._relevance, asked, checked[1])
-                if relevance is not None and relevance < self.config.min_evidence_score:
-                    checked = f"the supporting sentence does not answer the question (relevance {relevance:.1f})"
+                scored = await asyncio.to_thread(evidence_relevance, self.library, asked, checked[1].text)
+                relevance = scored.whole if scored is not None else None
+                if scored is not None and scored.best < self.config.min_evidence_score:
+                    checked = f"the supporting sentence does not answer the question (relevance {scored.best:.1f})"
             if isinstance(checked, tuple) and doubt is not None and doubt > self.config.max_decline_probability:
                 checked = f"the model itself leaned to 'the article doesn't say' (p = {doubt:.2f})"
             if isinstance(checked, tuple) and self.config.asks_again(relevance):
@@ -432,13 +434,6 @@ class Answerer:
                     break
         timings["llm_s"] = time.perf_counter() - start - timings.get("rewrite_s", 0) - timings.get("retrieve_s", 0)
         return reply, decline_probability(pieces)
-
-    def _relevance(self, question: str, evidence: Evidence) -> float | None:
-        """The cross-encoder's score of the question against the answer's supporting sentence
-        (None without one): a true sentence about a neighbouring question — how long they spoke,
-        for what he said — scores low."""
-        scores = self.library.relevance(question, [evidence.text])
-        return scores[0] if scores is not None else None
 
     async def _reask(
         self, question: str, checked: tuple[str, Evidence], passages: list[Passage], timings: dict[str, float]
@@ -540,6 +535,28 @@ class Answerer:
             await self.warm([article_id], when_idle)
         finally:
             self._warming.discard(article_id)
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """The cross-encoder's scores of a question against an answer's supporting sentences."""
+
+    whole: float  # all of them: answer.reask asks again below answer.reask_below_relevance
+    best: float  # their best part (`relevance_parts`): declined below answer.min_evidence_score
+
+
+def evidence_relevance(library: Library, question: str, evidence: str) -> Relevance | None:
+    """How well `evidence` answers `question` (None without a cross-encoder): a true sentence
+    about a neighbouring question — how long they spoke, for what he said — scores low. A long
+    run-on "sentence" passes the check by its best part; the re-ask's gate still weighs it as a
+    whole: an answer drawn from one part of a long sentence is one to ask again."""
+    # Scored apart: the int8 cross-encoder's scores move a little with what shares their batch.
+    whole = library.relevance(question, [evidence])
+    if whole is None:
+        return None
+    parts = relevance_parts(evidence)
+    part_scores = (library.relevance(question, parts) or []) if parts else []
+    return Relevance(whole[0], max([whole[0], *part_scores]))
 
 
 async def read_reask(
