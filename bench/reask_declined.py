@@ -16,7 +16,6 @@ Run (one LLM job at a time): .venv/bin/python bench/reask_declined.py DATASET EV
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 from collections import Counter
@@ -28,13 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ablation import judged_row
 from bench.common import print_table, write_result
-from bench.recorded import RecordedReply, recorded_replies, replay_library
+from bench.recorded import RecordedReply, replies_of_run, run_arguments
 from bot.answering.config import AnswerConfig
 from bot.answering.evidence import check_reply, decline_probability, parse_model_answer, reask_agreement
 from bot.answering.pipeline import ALTERNATIVES, REASK_MAX_TOKENS, evidence_relevance
 from bot.answering.prompts import ANSWER_SCHEMA, Templates, reask_messages
 from bot.config import load_config
-from bot.evaluation.evaluate import load_dataset
 from bot.llm.client import LLMClient
 from index.library import Library
 from index.text import content_tokens, split_sentences
@@ -92,16 +90,10 @@ async def reask_all(llm: LLMClient, todo: list[tuple[RecordedReply, str, int, st
 
 def main() -> None:
     config = load_config(None)
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", type=Path)
-    parser.add_argument("eval_dir", type=Path)
-    parser.add_argument("--index", type=Path, help="the index the eval ran on (default: EVAL_DIR/index)")
-    parser.add_argument("--name", default="reask-declined")
-    args = parser.parse_args()
-    library = replay_library(args.index or args.eval_dir / "index", config)
-    questions = {q.qid: q for q in load_dataset(args.dataset).questions}
+    args = run_arguments(__doc__.splitlines()[0], "reask-declined").parse_args()
+    library, replies = replies_of_run(args, config)
     todo = []
-    for reply in recorded_replies([args.eval_dir], questions, library):
+    for reply in replies:
         draft = parse_model_answer(reply.draft or "")
         if (
             draft is None

@@ -17,7 +17,6 @@ Run (one LLM job at a time): .venv/bin/python bench/reask_evidence.py DATASET EV
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -30,12 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ablation import ShownAnswer, shown_answers
 from bench.common import print_table, write_result
-from bench.recorded import recorded_replies, replay_library
+from bench.recorded import replies_of_run, run_arguments
 from bot.answering.evidence import reask_agreement, reask_reason
 from bot.answering.pipeline import read_reask
 from bot.answering.prompts import Templates, reask_messages
 from bot.config import load_config
-from bot.evaluation.evaluate import load_dataset
 from bot.llm.client import LLMClient
 
 
@@ -79,20 +77,14 @@ def known_rows(path: Path | None) -> dict[tuple[str, str, str | None], dict]:
 
 def main() -> None:
     config = load_config(None)
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", type=Path)
-    parser.add_argument("eval_dir", type=Path)
-    parser.add_argument("--index", type=Path, help="the index the eval ran on (default: EVAL_DIR/index)")
-    parser.add_argument("--name", default="reask-evidence")
+    parser = run_arguments(__doc__.splitlines()[0], "reask-evidence")
     parser.add_argument(
         "--known",
         type=Path,
         help="an earlier run's JSON: its rows for the same answer and evidence are not asked again",
     )
     args = parser.parse_args()
-    library = replay_library(args.index or args.eval_dir / "index", config)
-    questions = {q.qid: q for q in load_dataset(args.dataset).questions}
-    replies = recorded_replies([args.eval_dir], questions, library)
+    library, replies = replies_of_run(args, config)
     answered = shown_answers(replies, library, config.answer.min_evidence_score)
     llm = LLMClient(config.llm, config.models_dir)
     llm.start()

@@ -1,11 +1,12 @@
 """The model's recorded replies of an `articlebot eval` run, with the passages it read: what the
 scripts that re-judge replies (ablation.py, relevance_threshold.py, second_attempt.py,
-reask_evidence.py) start from. The checks are pure functions of a reply and its passages, so
+reask_evidence.py, reask_declined.py) start from. The checks are pure functions of a reply and its passages, so
 changing a check never needs a new model run to be measured.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from bot.answering.pipeline import article_headers
 from bot.config import Config
-from bot.evaluation.evaluate import EvalQuestion
+from bot.evaluation.evaluate import EvalQuestion, load_dataset
 from index.embed import Embedder
 from index.library import Library
 from index.models import Passage
@@ -68,3 +69,21 @@ def recorded_replies(
                 )
             )
     return out
+
+
+def run_arguments(description: str, name: str) -> argparse.ArgumentParser:
+    """The arguments of a script that asks the model again about one eval run's replies:
+    DATASET EVAL_DIR [--index DIR] [--name NAME]; `replies_of_run` reads them."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("eval_dir", type=Path)
+    parser.add_argument("--index", type=Path, help="the index the eval ran on (default: EVAL_DIR/index)")
+    parser.add_argument("--name", default=name)
+    return parser
+
+
+def replies_of_run(args: argparse.Namespace, config: Config) -> tuple[Library, list[RecordedReply]]:
+    """The index and the recorded replies named by `run_arguments`."""
+    library = replay_library(args.index or args.eval_dir / "index", config)
+    questions = {q.qid: q for q in load_dataset(args.dataset).questions}
+    return library, recorded_replies([args.eval_dir], questions, library)
