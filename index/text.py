@@ -162,10 +162,33 @@ def key_tokens(text: str) -> set[str]:
 EXCERPT_CHARS = 220
 
 
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """`text` on one line, cut at a word boundary to at most `limit` characters."""
+def excerpt(text: str, limit: int = EXCERPT_CHARS, around: str = "") -> str:
+    """`text` on one line, cut at word boundaries to at most `limit` characters: its beginning, or,
+    given `around` (the claim the text supports), the run of words holding most of `around`'s
+    content words (the earliest of equals), "…" marking what is left out: a supporting sentence
+    of 40 words runs past the 220 characters the terminal shows, and cut from its beginning the
+    quote could hide the very words a reader checks the answer against."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
+    if len(text) <= limit:
+        return text
+    if not (wanted := content_tokens(around)):
+        return text[: limit - 1].rsplit(" ", 1)[0] + " …"
+    words = text.split(" ")
+    best: tuple[int, int, int] | None = None  # (words of `around` held, -start, end)
+    for start in range(len(words)):
+        end, used = start, 0 if start == 0 else 2  # "… "
+        while end < len(words) and used + len(words[end]) + (end > start) + (2 if end + 1 < len(words) else 0) <= limit:
+            used += len(words[end]) + (end > start)
+            end += 1
+        if end == start:
+            continue
+        held = len(wanted & content_tokens(" ".join(words[start:end])))
+        if best is None or (held, -start) > best[:2]:
+            best = (held, -start, end)
+    if best is None:
+        return text[: limit - 1] + "…"
+    start, end = -best[1], best[2]
+    return ("… " if start else "") + " ".join(words[start:end]) + (" …" if end < len(words) else "")
 
 
 def counted(n: int, noun: str) -> str:

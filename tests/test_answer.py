@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+import bot.discord.format as discord_format
+import bot.terminal.render as render
 from bot.answering.config import AnswerConfig
 from bot.answering.pipeline import (
     LLM_DOWN_NOTICE,
@@ -377,6 +379,9 @@ async def test_a_run_on_sentence_is_judged_by_its_best_part_and_still_asked_agai
     answerer, llm = make(indexed, reply)
     answer = await answerer.answer(question)
     assert not answer.refused and answer.citations[0].quote.startswith("Moscow event came as Russian troops")
+    # Its quote (~600 characters) is shown around the words the answer rests on, in both front ends.
+    for shown in (render.format_answer(answer), discord_format.format_answer(answer)):
+        assert "rally at a Moscow stadium" in shown and "…" in shown
     # Its best part scores about 2: a gate at 0 would pass it unasked if it weighed only that.
     answerer, llm = make(indexed, reply, "a Moscow stadium", reask=True, reask_below_relevance=0.0)
     assert not (await answerer.answer(question)).refused and len(llm.requests) == 2

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from index.chunk import ChunkingConfig, chunk_article
 from index.clean import clean_text
-from index.text import _ABBREVIATIONS, count_words, split_sentences
+from index.text import _ABBREVIATIONS, count_words, excerpt, split_sentences
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=9)
 
@@ -110,3 +110,12 @@ def test_short_paragraphs_merge_and_breaks_are_kept():
         "One two.\n\nThree four five six seven eight nine ten.",
         "Eleven twelve thirteen fourteen fifteen sixteen.",
     ]
+
+
+def test_a_long_quote_is_shown_around_the_words_of_what_it_supports():
+    text = "The mayor opened the session at nine. " * 6 + "The new bridge over the river will cost 12 million euros."
+    plain = excerpt(text, 120)
+    assert plain.startswith("The mayor") and plain.endswith(" …") and "bridge" not in plain
+    shown = excerpt(text, 120, around="The bridge will cost 12 million euros.")
+    assert len(shown) <= 120 and shown.startswith("… ") and shown.endswith("will cost 12 million euros.")
+    assert excerpt("A short quote.", 120, around="anything") == "A short quote."

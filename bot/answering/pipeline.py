@@ -71,6 +71,8 @@ class Citation:
     text: str
     source_url: str | None
     quote: str = ""  # the passage's sentence that best matches what was cited, for excerpts
+    claim: str = ""  # what it is cited for (the answer; the question, for related reading): a long
+    # quote is shown around its words
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,7 @@ class Answerer:
             passage.text,
             article.source_url,
             quote if quote is not None else best_sentence(passage.text, claim),
+            claim,
         )
 
     def _refusal(
@@ -392,7 +395,8 @@ class Answerer:
             )
             return dataclasses.replace(refusal, verified=verified, seen=seen, decline_p=doubt)
         answer, evidence = checked
-        citation = await asyncio.to_thread(self._citation, 1, context.passages[evidence.passage], quote=evidence.text)
+        passage = context.passages[evidence.passage]
+        citation = await asyncio.to_thread(self._citation, 1, passage, answer, evidence.text)
         text = _with_marker(answer, 1)
         if on_sentence is not None:
             result = on_sentence(text)

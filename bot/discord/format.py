@@ -23,7 +23,7 @@ def escape_text(text: str) -> str:
 
 def _source_line(c: Citation) -> str:
     link = f" <{c.source_url}>" if c.source_url else ""
-    return f"[{c.n}] **{escape_text(c.article_title)}**, passage {c.passage}{link}\n> {escape_text(excerpt(c.quote or c.text, 300))}"
+    return f"[{c.n}] **{escape_text(c.article_title)}**, passage {c.passage}{link}\n> {escape_text(excerpt(c.quote or c.text, 300, around=c.claim))}"
 
 
 def format_answer(answer: Answer) -> str:

@@ -15,7 +15,7 @@ def format_sources(citations: list[Citation], heading: str) -> str:
     for c in citations:
         link = f" <{c.source_url}>" if c.source_url else ""
         lines.append(f"  [{c.n}] {c.article_title} — passage {c.passage}{link}")
-        lines.append(textwrap.indent(textwrap.fill(excerpt(c.quote or c.text), 92), "      "))
+        lines.append(textwrap.indent(textwrap.fill(excerpt(c.quote or c.text, around=c.claim), 92), "      "))
     return "\n".join(lines)
 
 
