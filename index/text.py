@@ -174,21 +174,23 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS, around: str = "") -> str:
     if not (wanted := content_tokens(around)):
         return text[: limit - 1].rsplit(" ", 1)[0] + " …"
     words = text.split(" ")
-    best: tuple[int, int, int] | None = None  # (words of `around` held, -start, end)
-    for start in range(len(words)):
-        end, used = start, 0 if start == 0 else 2  # "… "
-        while end < len(words) and used + len(words[end]) + (end > start) + (2 if end + 1 < len(words) else 0) <= limit:
-            used += len(words[end]) + (end > start)
-            end += 1
-        if end == start:
-            continue
-        held = len(wanted & content_tokens(" ".join(words[start:end])))
-        if best is None or (held, -start) > best[:2]:
-            best = (held, -start, end)
-    if best is None:
+    runs = [(start, end) for start in range(len(words)) if (end := _run_end(words, start, limit)) > start]
+    if not runs:  # one word longer than the room
         return text[: limit - 1] + "…"
-    start, end = -best[1], best[2]
+    start, end = max(runs, key=lambda run: (len(wanted & content_tokens(" ".join(words[run[0] : run[1]]))), -run[0]))
     return ("… " if start else "") + " ".join(words[start:end]) + (" …" if end < len(words) else "")
+
+
+def _run_end(words: list[str], start: int, limit: int) -> int:
+    """Where the longest run of `words` from `start` ends that fits in `limit` characters with
+    the "… " before it (unless it starts the text) and the " …" after it (unless it ends it)."""
+    end, used = start, 0 if start == 0 else 2
+    while end < len(words):
+        cost = len(words[end]) + (end > start)  # the word and the space before it
+        if used + cost + (2 if end + 1 < len(words) else 0) > limit:
+            break
+        used, end = used + cost, end + 1
+    return end
 
 
 def counted(n: int, noun: str) -> str:
