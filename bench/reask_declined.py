@@ -105,7 +105,7 @@ def main() -> None:
     llm = LLMClient(config.llm, config.models_dir)
     llm.start()
     try:
-        replies = asyncio.run(reask_all(llm, todo))
+        second = asyncio.run(reask_all(llm, todo))
     finally:
         llm.stop()
     rows = [
@@ -119,7 +119,7 @@ def main() -> None:
             "decline_p": doubt,
             "verdict": verdict(reply, draft, again, doubt, library, config.answer),
         }
-        for (reply, draft, _, sentences), (again, doubt) in zip(todo, replies)
+        for (reply, draft, _, sentences), (again, doubt) in zip(todo, second)
     ]
     counts = Counter(row["verdict"] for row in rows)
     write_result(

@@ -1,7 +1,7 @@
 """The model's recorded replies of an `articlebot eval` run, with the passages it read: what the
 scripts that re-judge replies (ablation.py, relevance_threshold.py, second_attempt.py,
-reask_evidence.py, reask_declined.py) start from. The checks are pure functions of a reply and its passages, so
-changing a check never needs a new model run to be measured.
+reask_evidence.py, reask_declined.py) start from. The checks are pure functions of a reply and its
+passages, so changing a check never needs a new model run to be measured.
 """
 
 from __future__ import annotations
