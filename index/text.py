@@ -174,10 +174,11 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS, around: str = "") -> str:
     if not (wanted := content_tokens(around)):
         return text[: limit - 1].rsplit(" ", 1)[0] + " …"
     words = text.split(" ")
+    held = [wanted & content_tokens(word) for word in words]  # each word stemmed once, not once a run
     runs = [(start, end) for start in range(len(words)) if (end := _run_end(words, start, limit)) > start]
     if not runs:  # one word longer than the room
         return text[: limit - 1] + "…"
-    start, end = max(runs, key=lambda run: (len(wanted & content_tokens(" ".join(words[run[0] : run[1]]))), -run[0]))
+    start, end = max(runs, key=lambda run: (len(set().union(*held[run[0] : run[1]])), -run[0]))
     return ("… " if start else "") + " ".join(words[start:end]) + (" …" if end < len(words) else "")
 
 
