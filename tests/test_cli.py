@@ -89,7 +89,8 @@ def test_bad_input_exits_2_and_changes_nothing(run, library, args, stdin, messag
 def test_console_script_runs_offline(tmp_path: Path):
     """The installed `articlebot` entry point, in a real subprocess with the hub switched off."""
     config = tmp_path / "config.toml"
-    config.write_text(f'[store]\ndata_dir = "{tmp_path / "data"}"\n')
+    # One embedding thread: make test runs the tests on two workers.
+    config.write_text(f'[store]\ndata_dir = "{tmp_path / "data"}"\n[embedding]\nthreads = 1\n')
     exe = Path(sys.executable).parent / "articlebot"
     env = {"ARTICLEBOT_CONFIG": str(config), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
     added = subprocess.run([exe, "index", "add", str(SAMPLE)], capture_output=True, text=True, env=env, cwd=ROOT)

@@ -66,9 +66,11 @@ def test_a_second_attempt_stands_for_a_declined_first_and_as_a_filter_keeps_agre
 
 @pytest.mark.slow
 def test_eval_on_a_two_article_slice(tmp_path, embedder, monkeypatch, capsys):
-    config = Config(base_dir=tmp_path, llm=LLMConfig(model="smollm2-135m", max_answer_tokens=48, start_timeout_s=60))
+    config = Config(
+        base_dir=tmp_path, llm=LLMConfig(model="smollm2-135m", threads=1, max_answer_tokens=48, start_timeout_s=60)
+    )
     monkeypatch.setattr(cli, "load_config", lambda path: config)
-    reranker = CrossEncoderReranker()
+    reranker = CrossEncoderReranker(threads=1)
     monkeypatch.setattr(
         cli, "open_library", lambda cfg: Library(cfg.data_dir, cfg.chunking, cfg.search, embedder, reranker)
     )

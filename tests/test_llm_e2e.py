@@ -31,9 +31,11 @@ from index.models import Document
 
 pytestmark = pytest.mark.slow
 
+# One thread: make test runs the tests on two workers, and llama.cpp's threads wait on each other
+# when another process takes a core (the e2e tests took 3x as long with two threads).
 SMALL = LLMConfig(
     model="smollm2-135m",
-    threads=2,
+    threads=1,
     context_tokens=4096,
     max_answer_tokens=48,
     timeout_s=30,
