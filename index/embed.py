@@ -74,7 +74,7 @@ class Embedder:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
-            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # a "Loading weights" bar on every start is noise
+            hf_logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise
 
             torch.set_num_threads(self.config.threads)
             log.info("loading embedding model from %s", self.model_dir)
