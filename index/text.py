@@ -101,12 +101,23 @@ STOP_WORDS = frozenset(
 _BRITISH_ISE = re.compile(r"(?<=\w\w\w)is(e|ed|es|ing|ation|ations)$")
 
 
+# Latin letters Unicode does not decompose into a base letter and an accent, written as the
+# English spelling of a name writes them ("Skłodowska" is "Sklodowska", "Øresund" "Oresund").
+# A transliteration library (anyascii, unidecode) would also rewrite every non-Latin script.
+_UNDECOMPOSED = str.maketrans(
+    {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "ħ": "h", "Ħ": "H", "ı": "i",
+     "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "TH"}
+)  # fmt: skip
+
+
 def _without_accents(word: str) -> str:
-    """ "Möngke" as "Mongke", "Kücükdeveci" as "Kucukdeveci": a question typed without the
-    article's accents names the same person."""
+    """ "Möngke" as "Mongke", "Kücükdeveci" as "Kucukdeveci", "Skłodowska" as "Sklodowska": a
+    question typed without the article's accents names the same person."""
     if word.isascii():
         return word
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)).translate(
+        _UNDECOMPOSED
+    )
 
 
 # A Roman numeral of two or more letters, I to XXXIX ("World War II", "Phase IV", "Louis XIV").

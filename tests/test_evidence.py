@@ -88,6 +88,11 @@ def test_accents_and_roman_numerals_do_not_make_a_right_answer_unsupported():
     question = "When did Zoe Bronte move to Krakow?"  # typed without the article's accents
     evidence = attribute("Zoe Bronte moved to Krakow in 1921.", question, article)
     assert evidence is not None and off_topic(question, evidence.text, evidence.context) is None
+    # Letters Unicode does not split into a letter and an accent ("ł", "ø") fold too.
+    article.append("Maria Skłodowska-Curie and Ole Rømer met at the Łazienki Park in 1901.")
+    question = "Where did Maria Sklodowska-Curie meet Ole Romer?"
+    evidence = attribute("They met at the Lazienki Park.", question, article)
+    assert evidence is not None and off_topic(question, evidence.text, evidence.context) is None
     question = "What did Zoe Bronte run during World War 2?"
     evidence = attribute("She ran a school for refugees during World War 2.", question, article)
     assert evidence is not None and off_topic(question, evidence.text, evidence.context) is None
