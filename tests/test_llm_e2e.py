@@ -61,6 +61,14 @@ def indexed(library, sample_text):
     return library
 
 
+@pytest.fixture
+def short(library):
+    """A short article: a quick warm-up (the sample article's takes most of a test)."""
+    text = "Early morning barrages hit a residential building in the Podil neighborhood of Kyiv. " * 3
+    library.add(Document(text=text, title="Kyiv"), article_id="kyiv")
+    return library
+
+
 def test_server_is_up_and_guarded(llm):
     server = llm.server
     assert server is not None and server.running
@@ -154,51 +162,49 @@ async def timings_after_restore(llm: LLMClient, messages: list[ChatMessage]) -> 
     ).json()["timings"]
 
 
-async def test_a_warmed_article_is_kept_on_disk_and_read_back_after_a_restart(indexed, tmp_path):
+async def test_a_warmed_article_is_kept_on_disk_and_read_back_after_a_restart(short, tmp_path):
     """The warm-up keeps the article's KV cache in a file; a new client and server (a restarted
     bot) read it back on the first question instead of reading the article again."""
     models, state = tmp_path / "models", tmp_path / "state"
     before = LLMClient(SMALL, models, state)
     try:
         # The re-ask's instructions, kept too, are the next test's.
-        await Answerer(indexed, before, AnswerConfig(reask=False)).warm(["sample"])
+        await Answerer(short, before, AnswerConfig(reask=False)).warm(["kyiv"])
     finally:
         before.stop()
     [kept] = state.glob("*.kv")
     assert kept.stat().st_size > 1_000_000
 
     after = LLMClient(SMALL, models, state)
-    answerer = Answerer(indexed, after, AnswerConfig(reask=False))
+    answerer = Answerer(short, after, AnswerConfig(reask=False))
     try:
-        await answerer.warm(["sample"])  # kept: nothing is read now
+        await answerer.warm(["kyiv"])  # kept: nothing is read now
         assert after.restores == 0 and after.server is not None
-        await answerer.answer("Which Kyiv neighbourhood was hit?", ["sample"])
-        await answerer.answer("Where was the rally held?", ["sample"])
+        await answerer.answer("Which Kyiv neighbourhood was hit?", ["kyiv"])
+        await answerer.answer("What did the barrages hit?", ["kyiv"])
         assert after.restores == 1  # read back once; the second question found it in the slot
         # What a restore gives a fresh server: a request with the kept prompt finds it all cached.
         after.stop()
         await after.complete([ChatMessage("user", "Say hi.")], max_tokens=4)  # restarted, slot empty
-        messages = answer_messages(answerer.templates, [p.text for p in indexed.passages_of(["sample"])], "Hi?")
+        messages = answer_messages(answerer.templates, [p.text for p in short.passages_of(["kyiv"])], "Hi?")
         timings = await timings_after_restore(after, messages)
         assert timings["cache_n"] > 0.9 * (timings["cache_n"] + timings["prompt_n"])
     finally:
         after.stop()
 
 
-async def test_the_reask_reads_its_instructions_back_after_the_article(library, tmp_path):
+async def test_the_reask_reads_its_instructions_back_after_the_article(short, tmp_path):
     """answer.reask's prompt shares nothing with the article's: its instructions are warmed and kept
     in a file of their own, and a re-ask after an answer (the slot holding the article) reads them
     back rather than reading them again; so does the next answer its article."""
-    text = "Early morning barrages hit a residential building in the Podil neighborhood of Kyiv. " * 3
-    library.add(Document(text=text, title="Kyiv"), article_id="kyiv")  # short: a quick warm-up
     models, state = tmp_path / "models", tmp_path / "state"
     llm = LLMClient(SMALL, models, state)
-    answerer = Answerer(library, llm, AnswerConfig(reask=True))
+    answerer = Answerer(short, llm, AnswerConfig(reask=True))
     try:
         await answerer.warm(["kyiv"])
         assert len(list(state.glob("*.kv"))) == 2  # the article and the re-ask's instructions
         question = "Which Kyiv neighbourhood was hit?"
-        answering = answer_messages(answerer.templates, [p.text for p in library.passages_of(["kyiv"])], question)
+        answering = answer_messages(answerer.templates, [p.text for p in short.passages_of(["kyiv"])], question)
         reasking = reask_messages(answerer.templates, "Kyiv", "A building in Podil was hit.", question)
         await llm.complete(answering, 4)
         restores = llm.restores
