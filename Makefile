@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # --no-compile: Python compiles what is imported when it is first imported, instead of pip
 # compiling every file of torch and the rest (a clean clone's install: 2 min 17 s → 1 min 31 s on
-# the 2-core Xeon).
+# the 2-core Xeon). Where PYTHONDONTWRITEBYTECODE is set (as on that box) every start compiles its
+# imports again; make test as a whole was still faster.
 INSTALL := $(BIN)/python -m pip --disable-pip-version-check -q install --no-compile
 # Installs are pinned; the lock constrains every transitive version.
 LOCK := -c requirements/lock.txt

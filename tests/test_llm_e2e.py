@@ -32,7 +32,8 @@ from index.models import Document
 pytestmark = pytest.mark.slow
 
 # One thread: make test runs the tests on two workers, and llama.cpp's threads wait on each other
-# when another process takes a core (the e2e tests took 3x as long with two threads).
+# when another process takes a core (pytest --durations on two workers: two of these tests took
+# 66 s and 61 s with two threads, 33 s and 31 s with one; 20 s each with two threads alone).
 SMALL = LLMConfig(
     model="smollm2-135m",
     threads=1,
