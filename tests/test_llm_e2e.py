@@ -26,6 +26,7 @@ from bot.llm.client import LLMClient
 from bot.llm.config import LLMConfig
 from bot.llm.models import resolve_model
 from bot.llm.protocol import ChatMessage, LLMError
+from bot.terminal import cli
 from index.clean import clean_text
 from index.models import Document
 
@@ -277,14 +278,20 @@ def _gone(pid: int, within_s: float) -> bool:
     return False
 
 
-@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
-def test_no_llm_server_outlives_the_bot(tmp_path, how):
-    """`articlebot llm serve` killed by SIGTERM or SIGKILL: its llama.cpp child goes too."""
+def _cli_config(tmp_path: Path, model: str = "smollm2-135m") -> Path:
+    """A config file for the command line: its own data folder, no sample article, the model."""
     config = tmp_path / "config.toml"
     config.write_text(
         f'[store]\ndata_dir = "{tmp_path / "data"}"\nsample_article = ""\n'
-        '[llm]\nmodel = "smollm2-135m"\nstart_timeout_s = 60.0\n'
+        f'[llm]\nmodel = "{model}"\nthreads = 1\nstart_timeout_s = 60.0\n'
     )
+    return config
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_no_llm_server_outlives_the_bot(tmp_path, how):
+    """`articlebot llm serve` killed by SIGTERM or SIGKILL: its llama.cpp child goes too."""
+    config = _cli_config(tmp_path)
     exe = Path(sys.executable).parent / "articlebot"
     bot = subprocess.Popen(
         [exe, "--config", str(config), "llm", "serve"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
@@ -322,3 +329,22 @@ def test_a_server_that_never_gets_healthy_is_killed_and_reported(tmp_path, monke
     assert isinstance(outcome[0], RuntimeError) and "did not become healthy" in str(outcome[0])
     assert all(_gone(pid, 20) for pid in set(_children(os.getpid())) - before)
     assert not server.running
+
+
+def test_llm_check_has_the_model_write_and_names_the_build(tmp_path, capsys):
+    """`articlebot llm check`, which `make run` runs on the llama.cpp it compiled: the model
+    writes, and the instruction sets the build uses are named."""
+    assert cli.main(["--config", str(_cli_config(tmp_path)), "llm", "check"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("smollm2-135m answered ")
+    assert f"(llama.cpp built for {' '.join(server_module.cpu_features())})" in out
+
+
+def test_llm_check_fails_with_one_line_when_the_server_dies(tmp_path, capsys):
+    """A server that dies while loading (as a build using instructions the machine refuses does):
+    exit 1 and one line, so that `make run` goes back to the prebuilt llama.cpp."""
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 64)
+    assert cli.main(["--config", str(_cli_config(tmp_path, str(broken))), "llm", "check"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("articlebot: error: the local LLM did not answer:") and "exited during start-up" in err

@@ -336,6 +336,8 @@ def markdown_report(report: dict) -> str:
             lines.append(
                 f"\nArticles warmed first (whole or in windows, into the model's cache): {report['warm_up_s']} s."
             )
+        if "answering_s" in report:
+            lines.append(f"\nAll {a['questions']} questions answered in {report['answering_s']} s.")
         lines += ["", "| stage | p50 ms | p95 ms |", "|---|---|---|"]
         for stage, p in a["latency"].items():
             lines.append(f"| {stage} | {p['p50_ms']} | {p['p95_ms']} |")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import secrets
 import signal
 import socket
@@ -27,6 +28,15 @@ log = logging.getLogger(__name__)
 
 KEY_ENV = "ARTICLEBOT_LLM_SERVER_KEY"
 _STOP_GRACE_S = 30.0
+
+
+def cpu_features() -> list[str]:
+    """The instruction sets the installed llama.cpp was compiled for. The prebuilt wheel has AVX2
+    at most; `make run` compiles it for the machine's own CPU (AVX-512 where there is one), which
+    reads prompts about twice as fast, so the benchmarks record which build ran."""
+    import xllamacpp
+
+    return re.findall(r"(\w+) = 1", xllamacpp.get_system_info())
 
 
 def free_port() -> int:

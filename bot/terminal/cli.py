@@ -243,9 +243,44 @@ def cmd_chat(args: argparse.Namespace, config: Config, library: Library) -> int:
     return _chat(open_answerer(config, library), _check_article(library, args.article))
 
 
+def _no_local_server(config: Config) -> bool:
+    if config.llm.is_local:
+        return False
+    print(f"articlebot: llm.base_url is {config.llm.base_url}; there is no local server to run", file=sys.stderr)
+    return True
+
+
+def cmd_llm_check(args: argparse.Namespace, config: Config, library: Library) -> int:
+    """Start the local server and have the model write a few tokens. `make run` runs this after
+    compiling llama.cpp for the machine's CPU and goes back to the prebuilt build when it fails
+    (a build can use instructions a virtual machine does not let run)."""
+    from bot.llm.client import LLMClient
+    from bot.llm.protocol import ChatMessage, LLMError
+    from bot.llm.server import cpu_features
+
+    if _no_local_server(config):
+        return EXIT_USAGE
+    client = LLMClient(config.llm, config.models_dir)
+    began = time.perf_counter()
+    try:
+        client.start()
+        reply = asyncio.run(client.complete([ChatMessage("user", "Reply with the word OK.")], max_tokens=4))
+    except (LLMError, RuntimeError) as exc:  # a server that died while loading or answering
+        first, *rest = str(exc).splitlines() or [""]
+        print(f"articlebot: error: the local LLM did not answer: {first}", file=sys.stderr)
+        log.info("the server's last words:\n%s", "\n".join(rest))  # shown with -v
+        return 1
+    finally:
+        client.stop()
+    print(
+        f"{config.llm.model} answered {reply.strip()!r} in {time.perf_counter() - began:.1f} s"
+        f" (llama.cpp built for {' '.join(cpu_features())})"
+    )
+    return 0
+
+
 def cmd_llm_serve(args: argparse.Namespace, config: Config, library: Library) -> int:
-    if not config.llm.is_local:
-        print(f"articlebot: llm.base_url is {config.llm.base_url}; there is no local server to run", file=sys.stderr)
+    if _no_local_server(config):
         return EXIT_USAGE
     client = open_answerer(config, library).llm
     client.start()
@@ -266,6 +301,7 @@ def cmd_eval(args: argparse.Namespace, config: Config, library: Library) -> int:
     from bot.answering.pipeline import Answerer
     from bot.evaluation import evaluate
     from bot.llm.client import LLMClient
+    from bot.llm.server import cpu_features
 
     if not (args.dataset / "paragraphs.jsonl").is_file() or not (args.dataset / "questions.jsonl").is_file():
         raise IngestError(f"{args.dataset} is not a benchmark folder (paragraphs.jsonl and questions.jsonl expected)")
@@ -288,7 +324,10 @@ def cmd_eval(args: argparse.Namespace, config: Config, library: Library) -> int:
         async def warm_then_answer() -> list[dict]:
             if not args.cold:
                 report["warm_up_s"] = round(await evaluate.warm_articles(answerer, questions), 1)
-            return await evaluate.answer_records(answerer, questions, mapping)
+            began = time.perf_counter()
+            answered = await evaluate.answer_records(answerer, questions, mapping)
+            report["answering_s"] = round(time.perf_counter() - began, 1)
+            return answered
 
         try:
             records = asyncio.run(warm_then_answer())
@@ -296,6 +335,8 @@ def cmd_eval(args: argparse.Namespace, config: Config, library: Library) -> int:
             answerer.llm.stop()
         report["warmed"] = not args.cold
         report["model"] = config.llm.model
+        if config.llm.is_local:
+            report["llama_cpp"] = cpu_features()
         report["answers"] = evaluate.answer_metrics(records)
         report["tradeoff"] = evaluate.tradeoff(records)
         evaluate.plot_tradeoff(report["tradeoff"], out / "tradeoff.png")
@@ -504,6 +545,8 @@ def build_parser() -> argparse.ArgumentParser:
     llm_commands = llm.add_subparsers(dest="llm_command", required=True, metavar="ACTION")
     serve = llm_commands.add_parser("serve", help="run the local llama.cpp server alone (until Ctrl-C)")
     serve.set_defaults(run=cmd_llm_serve)
+    check = llm_commands.add_parser("check", help="start the local server and have the model write a few tokens")
+    check.set_defaults(run=cmd_llm_check)
 
     ev = commands.add_parser("eval", help="measure retrieval and answer quality on a SQuAD-style benchmark")
     ev.add_argument(
