@@ -25,6 +25,7 @@ XLLAMACPP := $(shell grep '^xllamacpp==' requirements/base.txt)
 NO_AMX := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
 LLAMACPP_CMAKE_ARGS := -DLLAMA_LLGUIDANCE=OFF -DLLAMA_BUILD_BORINGSSL=OFF -DLLAMA_OPENSSL=OFF \
 	'-DCMAKE_C_FLAGS=$(NO_AMX)' '-DCMAKE_CXX_FLAGS=$(NO_AMX)'
+PREBUILT_LLAMACPP := $(INSTALL) --force-reinstall --no-deps $(XLLAMACPP)
 LLM := $(VENV)/.installed-llm $(VENV)/.installed-llamacpp-$(LLAMACPP)
 
 .PHONY: run test lint eval bench install install-test clean
@@ -78,14 +79,13 @@ $(VENV)/.installed-llamacpp-native: $(VENV)/.installed-llm
 		echo "Compiling llama.cpp for this CPU (~11 min on 2 cores, once; make run LLAMACPP=prebuilt skips it)"; \
 		CMAKE_ARGS="$(LLAMACPP_CMAKE_ARGS)" $(INSTALL) --force-reinstall --no-deps --no-binary xllamacpp $(XLLAMACPP) \
 			&& $(BIN)/articlebot llm check \
-			|| { echo "The compiled llama.cpp failed; using the prebuilt one"; \
-				$(INSTALL) --force-reinstall --no-deps $(XLLAMACPP); }; \
+			|| { echo "The compiled llama.cpp failed; using the prebuilt one"; $(PREBUILT_LLAMACPP); }; \
 	else echo "No C++ compiler or cmake: using the prebuilt llama.cpp (AVX2 at most)"; fi
 	rm -f $(VENV)/.installed-llamacpp-*
 	touch $@
 
 $(VENV)/.installed-llamacpp-prebuilt: $(VENV)/.installed-llm
-	$(INSTALL) --force-reinstall --no-deps $(XLLAMACPP)
+	$(PREBUILT_LLAMACPP)
 	rm -f $(VENV)/.installed-llamacpp-*
 	touch $@
 
