@@ -30,8 +30,8 @@ from bench.common import print_table, write_result
 from bench.recorded import RecordedReply, replies_of_run, run_arguments
 from bot.answering.config import AnswerConfig
 from bot.answering.evidence import check_reply, decline_probability, parse_model_answer, reask_agreement
-from bot.answering.pipeline import ALTERNATIVES, REASK_MAX_TOKENS, evidence_relevance
-from bot.answering.prompts import ANSWER_SCHEMA, Templates, reask_messages
+from bot.answering.pipeline import REASK_MAX_TOKENS, answer_request, evidence_relevance
+from bot.answering.prompts import ANSWER_OPENING, Templates, reask_messages
 from bot.config import load_config
 from bot.llm.client import LLMClient
 from index.library import Library
@@ -80,11 +80,9 @@ async def reask_all(llm: LLMClient, todo: list[tuple[RecordedReply, str, int, st
     templates, out = Templates.load(), []
     for reply, _, passage, sentences in tqdm(todo, desc="re-asking", unit="draft"):
         messages = reask_messages(templates, reply.titles[passage], sentences, reply.question.question)
-        stream = llm.stream(
-            messages, REASK_MAX_TOKENS, options={"json_schema": ANSWER_SCHEMA}, alternatives=ALTERNATIVES
-        )
-        pieces = [piece async for piece in stream]  # whole: the reply would be the answer shown
-        out.append(("".join(p.text for p in pieces), decline_probability(pieces)))
+        # Read whole: the reply would be the answer shown.
+        pieces = [piece async for piece in answer_request(llm, messages, REASK_MAX_TOKENS)]
+        out.append((ANSWER_OPENING + "".join(p.text for p in pieces), decline_probability(pieces)))
     return out
 
 

@@ -6,10 +6,9 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from bot.answering.prompts import ANSWER_OPENING
 from bot.llm.config import LLMConfig
 from bot.llm.protocol import ChatMessage, ChatModel, LLMError, Piece
-
-_OPENING = '{"answer": "'
 
 
 class ScriptedLLM(ChatModel):
@@ -46,17 +45,16 @@ class ScriptedLLM(ChatModel):
         reply = self.replies.pop(0) if self.replies else ""
         if isinstance(reply, LLMError):
             raise reply
-        if options and "json_schema" in options and not reply.startswith("{"):
-            # The real server's grammar makes the model reply in the schema's JSON.
-            reply = json.dumps({"answer": reply})
+        if messages[-1] == ChatMessage("assistant", ANSWER_OPENING):
+            # The model continues the reply's opening: a "{…" reply goes out as it is after the
+            # opening (a broken one, cut short), any other is the answer's string, closed.
+            reply = reply.removeprefix(ANSWER_OPENING) if reply.startswith("{") else json.dumps(reply)[1:]
         self.read.append("")
-        pieces = []
-        if alternatives and reply.startswith(_OPENING):
-            # Tokenised as Qwen does: the string's opening quote is a token of its own, weighed
-            # against the one that closes an empty string at once.
-            pieces += [Piece(_OPENING[:-2]), Piece(' "', ((' "', 1.0 - self.doubt), (' ""', self.doubt)))]
-            reply = reply[len(_OPENING) :]
-        pieces += [Piece(word if i == 0 else " " + word) for i, word in enumerate(reply.split(" "))]
+        pieces = [Piece(word if i == 0 else " " + word) for i, word in enumerate(reply.split(" "))]
+        if alternatives and messages[-1].role == "assistant":
+            # The first token is weighed against the quote that closes an empty string at once.
+            first = pieces[0].text
+            pieces[0] = Piece(first, ((first, 1.0 - self.doubt), ('"', self.doubt)))
         for piece in pieces:
             self.read[-1] += piece.text
             yield piece

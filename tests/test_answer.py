@@ -17,8 +17,8 @@ from bot.answering.pipeline import (
     Turn,
     best_in_order,
 )
-from bot.answering.prompts import answer_messages
-from bot.llm.protocol import LLMError
+from bot.answering.prompts import ANSWER_OPENING, answer_messages
+from bot.llm.protocol import ChatMessage, LLMError
 from index.clean import clean_text
 from index.models import Document
 
@@ -55,7 +55,8 @@ async def test_answer_cites_the_sentence_that_supports_it(indexed):
     assert citation.quote.startswith("Early morning barrages also hit a residential building in the Podil")
     assert citation.quote in citation.text and citation.article_title == "Putin rally"
     assert {"retrieve_s", "first_token_s", "total_s"} <= set(answer.timings)
-    system, user = llm.requests[0]
+    system, user, opening = llm.requests[0]
+    assert opening == ChatMessage("assistant", ANSWER_OPENING)  # the model continues the reply's opening
     assert len(re.findall(r"^\[\d+\] ", system.content, re.M)) == 9
     assert user.content.startswith("Question: Which Kyiv neighbourhood was hit?")
 
@@ -69,7 +70,8 @@ async def test_an_answer_asked_again_from_its_evidence_alone_stands_only_if_the_
     shown: list[str] = []
     answer = await answerer.answer(question, on_sentence=shown.append)
     assert not answer.refused and shown == [answer.text] and "reask_s" in answer.timings
-    system, user = llm.requests[1]
+    system, user, opening = llm.requests[1]
+    assert opening == ChatMessage("assistant", ANSWER_OPENING)
     assert system.content.startswith("You check whether a sentence")
     # The supporting sentence and the one before it, and nothing more of the article.
     assert '<sentence>\n"We pray that they will all be alive' in user.content
@@ -78,7 +80,7 @@ async def test_an_answer_asked_again_from_its_evidence_alone_stands_only_if_the_
     # Read only until the verdict is settled: a word it adds agrees, the rest changes nothing.
     answerer, llm = make(indexed, PODIL_REPLY, "Podil, a neighbourhood in the north of Kyiv", reask=True)
     assert not (await answerer.answer(question)).refused
-    assert llm.read[1] == '{"answer": "Podil, a'
+    assert llm.read[1] == "Podil, a"
     for again in ("Kramatorsk", ""):
         answerer, _ = make(indexed, PODIL_REPLY, again, reask=True)
         shown = []
@@ -199,8 +201,8 @@ async def test_wrong_answers_become_refusals_with_related_reading(indexed, quest
     assert len(answer.related) == 3
 
 
-# "{…" replies go out as they are (a broken or wrong JSON object); others are wrapped as {"answer": …}.
-@pytest.mark.parametrize("reply", ["", "The article doesn't say.", '{"answer": 12}', '{"answer": "Podil'])
+# The model's empty answer, its words for declining, and a reply cut short before its string closed.
+@pytest.mark.parametrize("reply", ["", "The article doesn't say.", '{"answer": "Podil'])
 async def test_models_own_refusal_or_broken_reply(indexed, reply):
     answerer, _ = make(indexed, reply)
     assert (await answerer.answer("What is Putin's favourite food?")).refused

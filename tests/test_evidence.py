@@ -275,27 +275,13 @@ def test_a_streamed_reply_is_complete_once_its_answer_string_closes():
 
 
 def test_the_models_own_doubt_is_the_probability_it_gave_an_empty_answer():
-    def reply(opening_alternatives, next_alternatives=()):
-        return [
-            Piece('{"'),
-            Piece("answer"),
-            Piece('":'),
-            Piece(' "', opening_alternatives),
-            Piece("Lviv", next_alternatives),
-            Piece('"'),
-        ]
-
-    # An empty string in one token ...
-    assert decline_probability(reply(((' "', 0.7), (' ""', 0.3)))) == pytest.approx(0.3)
-    # ... or opened, then closed at once: p(open) × p(close next).
-    assert decline_probability(reply(((' "', 0.9), (' ""', 0.05)), (("Lviv", 0.8), ('"', 0.2)))) == pytest.approx(
-        0.05 + 0.9 * 0.2
-    )
-    # A tokenizer that merges the colon and the quote is read the same way.
-    merged = [Piece('{"answer'), Piece('": "', (('": "', 0.6), ('": ""', 0.4))), Piece("Lviv"), Piece('"')]
-    assert decline_probability(merged) == pytest.approx(0.4)
-    assert decline_probability(reply(())) is None  # no alternatives asked for
-    assert decline_probability([Piece("Not JSON")]) is None
+    """The pieces after the reply's opening: at the first, every token starting with the quote
+    that closes the string declines."""
+    pieces = [Piece("Lviv", (("Lviv", 0.6), ('"', 0.3), ('"}', 0.05), ("Kyiv", 0.05))), Piece('"')]
+    assert decline_probability(pieces) == pytest.approx(0.35)
+    assert decline_probability([Piece('"', (('"', 0.9), ("Lviv", 0.1)))]) == pytest.approx(0.9)
+    assert decline_probability([Piece("Lviv"), Piece('"')]) is None  # no alternatives asked for
+    assert decline_probability([]) is None
 
 
 def test_names_most_passages_use_are_the_articles_topic_and_need_no_repeating():

@@ -5,6 +5,7 @@ are about structure (server up, chunks streamed, citations valid or a refusal), 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -19,8 +20,8 @@ import pytest
 
 from bot.answering.config import AnswerConfig
 from bot.answering.evidence import decline_probability, parse_model_answer
-from bot.answering.pipeline import Answerer
-from bot.answering.prompts import ANSWER_SCHEMA, answer_messages, reask_messages
+from bot.answering.pipeline import ALTERNATIVES, Answerer, answer_request
+from bot.answering.prompts import ANSWER_OPENING, answer_messages, reask_messages
 from bot.llm import server as server_module
 from bot.llm.client import LLMClient
 from bot.llm.config import LLMConfig
@@ -29,6 +30,8 @@ from bot.llm.protocol import ChatMessage, LLMError
 from bot.terminal import cli
 from index.clean import clean_text
 from index.models import Document
+
+from .fakes import ScriptedLLM
 
 pytestmark = pytest.mark.slow
 
@@ -101,19 +104,44 @@ def test_one_client_serves_one_event_loop_after_another(llm):
     assert first is not None and second is not first
 
 
+async def test_the_model_continues_the_replys_opening_read_as_prompt(llm):
+    """`answer_request`'s last message, the reply's opening, is read with the prompt (its tokens
+    and nothing more: no end of turn, no new assistant turn after it), not written by the model."""
+    messages = [ChatMessage("user", "Where was the rally held?")]
+
+    def post(path: str, body: dict) -> dict:
+        assert llm.server is not None
+        headers = {"Authorization": f"Bearer {llm.server.api_key}"}
+        return httpx.post(
+            f"{llm.server.base_url.removesuffix('/v1')}{path}", headers=headers, json=body, timeout=60
+        ).json()
+
+    def prompt_tokens(sent: list[ChatMessage]) -> int:
+        body = {"model": SMALL.model, "messages": [m.as_dict() for m in sent], "max_tokens": 1}
+        return int(post("/v1/chat/completions", body)["usage"]["prompt_tokens"])
+
+    scripted = ScriptedLLM("Moscow")
+    assert [p async for p in answer_request(scripted, messages)]
+    [request] = scripted.requests
+    opening = post("/tokenize", {"content": ANSWER_OPENING})["tokens"]
+    assert prompt_tokens(request) - prompt_tokens(messages) == len(opening) > 0
+
+
 async def test_streamed_pieces_carry_the_tokens_the_model_weighed(llm):
     """What `decline_probability` reads: at each piece, the likeliest tokens with their
     probabilities; at temperature 0 the piece is the likeliest of them."""
     messages = [ChatMessage("user", "Reply with a JSON object whose answer is the word yes.")]
-    pieces = [p async for p in llm.stream(messages, 16, options={"json_schema": ANSWER_SCHEMA}, alternatives=5)]
-    assert pieces and all(0 < len(p.alternatives) <= 5 for p in pieces)
+    pieces = [p async for p in answer_request(llm, messages, 16)]
+    # The grammar let the model write only the string, closed.
+    assert json.loads(ANSWER_OPENING + "".join(p.text for p in pieces) + "}")
+    assert pieces and all(0 < len(p.alternatives) <= ALTERNATIVES for p in pieces)
     for piece in pieces:
         probabilities = [prob for _, prob in piece.alternatives]
         assert all(0.0 <= prob <= 1.0 for prob in probabilities) and sum(probabilities) <= 1.0 + 1e-6
     assert decline_probability(pieces) is not None
 
 
-async def test_answers_come_back_as_schema_json_with_valid_citations_or_refuse(llm, indexed):
+async def test_answers_come_back_as_json_with_valid_citations_or_refuse(llm, indexed):
     answerer = Answerer(indexed, llm, AnswerConfig())
     await answerer.warm()
     parsed = 0
@@ -125,7 +153,7 @@ async def test_answers_come_back_as_schema_json_with_valid_citations_or_refuse(l
         streamed: list[str] = []
         answer = await answerer.answer(question, on_sentence=streamed.append)
         assert answer.mode in ("llm", "refusal")
-        # The server's JSON-schema grammar, sent through the openai client, shaped the reply.
+        # The model continued the reply's opening under the server's grammar, sent through the openai client.
         if parse_model_answer(answer.draft or "") is not None:
             parsed += 1
             assert answer.decline_p is not None and 0.0 <= answer.decline_p <= 1.0
@@ -210,7 +238,7 @@ async def test_the_reask_reads_its_instructions_back_after_the_article(short, tm
         reasking = reask_messages(answerer.templates, "Kyiv", "A building in Podil was hit.", question)
         await llm.complete(answering, 4)
         restores = llm.restores
-        await llm.complete(reasking, 4, options={"json_schema": ANSWER_SCHEMA})
+        await llm.complete(reasking, 4)
         assert llm.restores == restores + 1  # the instructions read back
         await llm.complete(answering, 4)
         assert llm.restores == restores + 2  # and the article for the next question

@@ -128,7 +128,8 @@ class FaultyLLMServer:
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.end_headers()
-                words = '{"answer": "A building in the Podil neighborhood of Kyiv was hit."}'.split(" ")
+                # What llama.cpp writes after the reply's opening: the answer's string, closed.
+                words = 'A building in the Podil neighborhood of Kyiv was hit."'.split(" ")
                 if step == "garbage":
                     words = ["}{", "<|im_end|>", "[[[", "999]"]
                 for i, word in enumerate(words):

@@ -232,31 +232,21 @@ def parse_model_answer(raw: str) -> str | None:
 
 
 _ANSWER_OPENING = re.compile(r'^\s*\{\s*"answer"\s*:\s*"')
-_EMPTY_ANSWER = re.compile(_ANSWER_OPENING.pattern + '"')  # the string closed at once
-_OPENED_ANSWER = re.compile(_ANSWER_OPENING.pattern + "$")  # the string opened, nothing in it yet
 
 
 def decline_probability(pieces: Sequence[Piece]) -> float | None:
     """The probability the model gave to an empty answer — its own "the article doesn't say" —
-    where its answer's string begins: a token closing the string at once, or one opening it
-    followed by one closing it. None when the pieces carry no alternatives (see `ChatModel.stream`)."""
-    before = ""
-    for i, piece in enumerate(pieces):
-        if _ANSWER_OPENING.match(before + piece.text) or _EMPTY_ANSWER.match(before + piece.text):
-            if not piece.alternatives:
-                return None
-            empty = sum(p for token, p in piece.alternatives if _EMPTY_ANSWER.match(before + token))
-            if _OPENED_ANSWER.match(before + piece.text) and i + 1 < len(pieces):
-                opened = dict(piece.alternatives).get(piece.text, 0.0)
-                empty += opened * sum(p for token, p in pieces[i + 1].alternatives if token.startswith('"'))
-            return empty
-        before += piece.text
-    return None
+    where its answer's string begins: `pieces` are the reply after the opening
+    (`answer_request`), and a first token that closes the string at once declines. None when
+    the pieces carry no alternatives (see `ChatModel.stream`)."""
+    if not pieces or not pieces[0].alternatives:
+        return None
+    return sum(p for token, p in pieces[0].alternatives if token.startswith('"'))
 
 
 def closed_reply(partial: str) -> str | None:
     """The complete reply once a streamed `{"answer": "..."` has closed its string (the brace
-    added), else None: what follows the string under the JSON-schema grammar is only `}`."""
+    added: the grammar ends the reply at the string's closing quote), else None."""
     opening = _ANSWER_OPENING.match(partial)
     if opening is None:
         return None

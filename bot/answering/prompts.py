@@ -20,12 +20,13 @@ PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 # safe (a prompt a little shorter than it could be), being under overflows the context.
 CHARS_PER_TOKEN = 3.2
 _FENCE = re.compile(r"</?\s*(?:passages|article|sentence)\s*>", re.IGNORECASE)
-# The reply the model must give, enforced by the server's JSON-schema grammar.
-ANSWER_SCHEMA = {
-    "type": "object",
-    "properties": {"answer": {"type": "string"}},
-    "required": ["answer"],
-}
+# The reply the model must give: `{"answer": "one short sentence"}`. A request ends with its
+# opening as the assistant's own words, which llama.cpp continues (`answer_request`).
+ANSWER_OPENING = '{"answer": "'
+# The rest of the reply: a JSON string's characters and its closing quote, as llama.cpp's own
+# JSON-schema grammar writes a string.
+ANSWER_REST_GRAMMAR = r"""root ::= char* "\""
+char ::= [^"\\\x7F\x00-\x1F] | [\\] (["\\bfnrt] | "u" [0-9a-fA-F]{4})"""
 
 
 def estimate_tokens(text: str) -> int:

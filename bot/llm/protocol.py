@@ -53,7 +53,7 @@ class ChatModel(Protocol):
     ) -> AsyncGenerator[Piece, None]:
         """The answer as it is generated, with up to `alternatives` of the tokens weighed at each
         piece (0: none; a server that gives none gives none); raises LLMError on any failure.
-        `options` are extra request fields the server understands (e.g. llama.cpp's `json_schema`)."""
+        `options` are extra request fields the server understands (e.g. llama.cpp's `grammar`)."""
         ...
 
     async def complete(
