@@ -21,6 +21,7 @@ from bot.discord.format import split_message
 from bot.llm.client import LLMClient
 from bot.llm.config import LLMConfig
 from bot.llm.protocol import ChatMessage, LLMError
+from bot.llm.server import startup_failure
 from index.clean import clean_text
 from index.errors import IngestError
 from index.ingest import read_source
@@ -210,6 +211,16 @@ async def test_stream_cut_and_timeout_raise_llm_error(faulty):
     _, slow = faulty("slow", timeout_s=1, retries=0)
     with pytest.raises(LLMError):
         await slow.complete(QUESTION, 50)
+
+
+def test_a_server_that_dies_starting_is_named_by_the_last_line_it_wrote():
+    """Its cause first, in whole lines: `llm check` prints the first line alone."""
+    output = "x" * 3000 + "\nload_tensors: density = 3\n\nmain: exiting due to model loading error\n\n"
+    first, *rest = startup_failure(1, output).splitlines()
+    assert first == "the local LLM server exited during start-up (code 1): main: exiting due to model loading error"
+    assert rest[-2:] == ["load_tensors: density = 3", "main: exiting due to model loading error"]
+    assert all(line in output.splitlines() for line in rest)
+    assert startup_failure(-4, "").endswith("(code -4): it wrote nothing")
 
 
 @pytest.mark.slow

@@ -126,8 +126,8 @@ class LocalLLMServer:
         assert process is not None
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                err = process.stderr.read().decode(errors="replace")[-2000:] if process.stderr else ""
-                raise RuntimeError(f"the local LLM server exited during start-up (code {process.returncode}): {err}")
+                output = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                raise RuntimeError(startup_failure(process.returncode, output))
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=2).status_code == 200:
                     self._drain_stderr()
@@ -162,6 +162,15 @@ class LocalLLMServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def startup_failure(returncode: int, output: str) -> str:
+    """Why the server exited while starting: its exit code and the last line it wrote (llama.cpp
+    ends with the cause), then its last lines, for the log. Whole lines: a tail cut at a number
+    of characters began mid-word ("…(code -6): sity = 3")."""
+    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    cause = lines[-1] if lines else "it wrote nothing"
+    return "\n".join([f"the local LLM server exited during start-up (code {returncode}): {cause}", *lines[-20:]])
 
 
 def _terminate(process: subprocess.Popen) -> None:
