@@ -97,7 +97,8 @@ def _with_decline(
 async def answer_both_ways(
     continued: Answerer, decoded: Answerer, questions: list[evaluate.EvalQuestion]
 ) -> list[dict[str, Any]]:
-    await evaluate.warm_articles(continued, questions)
+    for answerer in (continued, decoded):  # each routes only to windows it knows are read (kept on disk)
+        await evaluate.warm_articles(answerer, questions)
     rows = []
     with tqdm(total=2 * len(questions), desc="answers", unit="answer") as progress:
         for second_pass in (0, 1):
