@@ -246,7 +246,7 @@ def decline_probability(pieces: Sequence[Piece]) -> float | None:
 
 def closed_reply(partial: str) -> str | None:
     """The complete reply once a streamed `{"answer": "..."` has closed its string (the brace
-    added: the grammar ends the reply at the string's closing quote), else None."""
+    added: reading stops at the string's closing quote), else None."""
     opening = _ANSWER_OPENING.match(partial)
     if opening is None:
         return None

@@ -424,7 +424,7 @@ class Answerer:
     ) -> tuple[str, float | None]:
         """The model's whole JSON reply (streamed, so the first token's time is known) and the
         probability it gave to declining. The stream is closed as soon as the answer's string
-        is: the end token the grammar then forces would cost one more decoding step and add
+        is: the brace and the end token that follow would cost more decoding steps and add
         nothing."""
         reply, pieces = ANSWER_OPENING, list[Piece]()
         async with contextlib.aclosing(answer_request(self.llm, messages)) as streamed:
@@ -568,10 +568,11 @@ def answer_request(
 ) -> AsyncGenerator[Piece, None]:
     """The model's reply to `messages`, streamed from inside its answer's string: the request ends
     with the reply's opening (`ANSWER_OPENING`) as the assistant's own words, which llama.cpp
-    continues, and a grammar lets the model write only the string and its closing quote. Under
+    continues, and a grammar lets the model write only the rest of the JSON reply. Under
     a JSON-schema grammar the model wrote the opening itself, though nothing else was allowed:
     4 tokens decoded one by one (~0.4 s on 2 cores, in every answer and re-ask); continued, they
-    are read with the prompt, and the model weighs the same tokens after them."""
+    are read with the prompt, and the model weighs the same tokens after them (up to rounding:
+    bench/reply_opening.py)."""
     return llm.stream(
         [*messages, ChatMessage("assistant", ANSWER_OPENING)],
         max_tokens,
