@@ -14,17 +14,22 @@ LOCK := -c requirements/lock.txt
 
 # llama.cpp compiled for this machine's CPU: the prebuilt xllamacpp wheel stops at AVX2. On the
 # 2-core Xeon (AVX-512) the compiled one read the sample article in 39 s instead of 77 s and wrote
-# 10.6 tokens/s instead of 7.7 (bench/results/answer_latency-native.json, -prebuilt.json). It takes
-# ~11 minutes once, with a C++ compiler and cmake (pip keeps the built wheel in its cache); without
-# them, or when `articlebot llm check` fails on the result, the prebuilt wheel stays.
-# `make run LLAMACPP=prebuilt` skips the build. AMX is left out: its kernels stopped with an
-# illegal instruction in this virtual machine. llguidance (Rust crates) and BoringSSL are not
-# needed: grammars use llama.cpp's own, and the server speaks plain HTTP on 127.0.0.1.
+# 10.6 tokens/s instead of 7.7 (bench/results/answer_latency-native.json, -prebuilt.json); with
+# AMX as well, 26 s instead of 37 s, and 40 public questions took 265 s instead of 323 s
+# (answer_latency-amx.json, -noamx.json; README). It takes ~11 minutes once, with a C++ compiler and
+# cmake; without them, or when `articlebot llm check` fails on the result, the prebuilt wheel stays.
+# pip's wheel cache is bypassed: it is keyed by the source archive, not by these flags, so it would
+# hand back a wheel built with other ones. `make run LLAMACPP=prebuilt` skips the build.
+# GCC 12 drops the stores that fill AMX's tile configuration, which llama.cpp builds on the stack
+# just before `_tile_loadconfig`, so the first tile instruction was illegal (reproduced with a
+# 20-line program; llama.cpp PR #26954): -fno-dse keeps those stores. llguidance (Rust crates) and
+# BoringSSL are not needed: grammars use llama.cpp's own, and the server speaks plain HTTP on
+# 127.0.0.1.
 LLAMACPP ?= native
 XLLAMACPP := $(shell grep '^xllamacpp==' requirements/base.txt)
-NO_AMX := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
+KEEP_TILE_CONFIG := $(if $(shell c++ --version 2>/dev/null | grep -qi clang || echo gcc),-fno-dse)
 LLAMACPP_CMAKE_ARGS := -DLLAMA_LLGUIDANCE=OFF -DLLAMA_BUILD_BORINGSSL=OFF -DLLAMA_OPENSSL=OFF \
-	'-DCMAKE_C_FLAGS=$(NO_AMX)' '-DCMAKE_CXX_FLAGS=$(NO_AMX)'
+	'-DCMAKE_C_FLAGS=$(KEEP_TILE_CONFIG)' '-DCMAKE_CXX_FLAGS=$(KEEP_TILE_CONFIG)'
 PREBUILT_LLAMACPP := $(INSTALL) --force-reinstall --no-deps $(XLLAMACPP)
 LLM := $(VENV)/.installed-llm $(VENV)/.installed-llamacpp-$(LLAMACPP)
 
@@ -77,7 +82,7 @@ $(VENV)/.installed-llm: $(VENV)/.installed-base requirements/llm-model.txt
 $(VENV)/.installed-llamacpp-native: $(VENV)/.installed-llm
 	@if command -v c++ >/dev/null && command -v cmake >/dev/null; then \
 		echo "Compiling llama.cpp for this CPU (~11 min on 2 cores, once; make run LLAMACPP=prebuilt skips it)"; \
-		CMAKE_ARGS="$(LLAMACPP_CMAKE_ARGS)" $(INSTALL) --force-reinstall --no-deps --no-binary xllamacpp $(XLLAMACPP) \
+		CMAKE_ARGS="$(LLAMACPP_CMAKE_ARGS)" $(INSTALL) --no-cache-dir --force-reinstall --no-deps --no-binary xllamacpp $(XLLAMACPP) \
 			&& $(BIN)/articlebot llm check \
 			|| { echo "The compiled llama.cpp failed; using the prebuilt one"; $(PREBUILT_LLAMACPP); }; \
 	else echo "No C++ compiler or cmake: using the prebuilt llama.cpp (AVX2 at most)"; fi
