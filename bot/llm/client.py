@@ -85,6 +85,8 @@ class LLMClient:
                 self.config.batch_tokens,
                 self.kept.directory if self.kept is not None else None,
                 self.config.cache_ram_mib,
+                self.config.lookup_draft_tokens,
+                self.config.lookup_ngram_tokens,
             )
             self.server = LocalLLMServer(spec, self.config.start_timeout_s)
         self.server.ensure_running()

@@ -28,6 +28,12 @@ class LLMConfig:
     # llama.cpp's in-memory prompt cache (its default is 8 GiB): the kept files hold the warmed
     # articles, so memory only needs room for a few other prompts (README: memory).
     cache_ram_mib: int = 512
+    # Prompt lookup decoding (llama.cpp's ngram-simple speculation): when the last
+    # `lookup_ngram_tokens` tokens written also occur in the prompt, the up to `lookup_draft_tokens`
+    # that followed them there are checked in one batch. An answer copies the article, so runs of
+    # it are accepted at once (README: answer latency). 0 drafts: off.
+    lookup_draft_tokens: int = 8
+    lookup_ngram_tokens: int = 3
 
     def __post_init__(self) -> None:
         require(
@@ -50,6 +56,8 @@ class LLMConfig:
             0 <= self.warm_up_after_idle_s <= 600, "llm.warm_up_after_idle_s", self.warm_up_after_idle_s, "0 to 600"
         )
 
+        require(0 <= self.lookup_draft_tokens <= 64, "llm.lookup_draft_tokens", self.lookup_draft_tokens, "0 to 64")
+        require(1 <= self.lookup_ngram_tokens <= 16, "llm.lookup_ngram_tokens", self.lookup_ngram_tokens, "1 to 16")
         require(0 <= self.kept_prefixes_mib <= 1 << 20, "llm.kept_prefixes_mib", self.kept_prefixes_mib, "0 to 1048576")
 
     @property

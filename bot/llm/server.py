@@ -54,6 +54,8 @@ class ServerSpec:
     batch_tokens: int = 2048
     slot_dir: Path | None = None  # where /slots/0?action=save|restore keeps KV-cache files
     cache_ram_mib: int = 8192  # llama.cpp's in-memory prompt cache
+    lookup_draft_tokens: int = 0  # prompt lookup decoding: tokens drafted from the prompt; 0: off
+    lookup_ngram_tokens: int = 3  # ... after a match of this many tokens
 
 
 class LocalLLMServer:
@@ -107,6 +109,10 @@ class LocalLLMServer:
             str(self.spec.batch_tokens),
             "--cache-ram",
             str(self.spec.cache_ram_mib),
+            "--lookup-draft",
+            str(self.spec.lookup_draft_tokens),
+            "--lookup-ngram",
+            str(self.spec.lookup_ngram_tokens),
         ]
         if self.spec.slot_dir is not None:
             command += ["--slot-dir", str(self.spec.slot_dir)]
@@ -222,6 +228,12 @@ def _serve(args: argparse.Namespace) -> None:
         # restored from it costs a file read instead of re-reading the article.
         params.slot_save_path = os.path.join(args.slot_dir, "")  # llama.cpp appends the file name as is
         params.endpoint_slots = True
+    if args.lookup_draft > 0:
+        # Drafts come from the prompt itself (no draft model, nothing more to read or keep); they
+        # are checked in one batch, which the AMX kernels compute for about the cost of one token.
+        params.speculative.types = [xlc.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE]
+        params.speculative.ngram_simple.size_n = args.lookup_ngram
+        params.speculative.ngram_simple.size_m = args.lookup_draft
     key = os.environ.get(KEY_ENV)
     if key:
         params.api_keys = [key]
@@ -244,6 +256,8 @@ def main() -> None:
     parser.add_argument("--alias", default="local")
     parser.add_argument("--batch", type=int, default=2048)
     parser.add_argument("--cache-ram", type=int, default=8192, help="MiB for the in-memory prompt cache")
+    parser.add_argument("--lookup-draft", type=int, default=0, help="tokens drafted from the prompt (0: off)")
+    parser.add_argument("--lookup-ngram", type=int, default=3, help="tokens that must match to draft")
     parser.add_argument("--slot-dir", default=None, help="directory for saved slot KV caches (enables /slots)")
     _serve(parser.parse_args())
 
