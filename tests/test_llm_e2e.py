@@ -5,6 +5,7 @@ are about structure (server up, chunks streamed, citations valid or a refusal), 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import re
 import signal
@@ -220,6 +221,23 @@ async def test_a_warmed_article_is_kept_on_disk_and_read_back_after_a_restart(sh
         assert timings["cache_n"] > 0.9 * (timings["cache_n"] + timings["prompt_n"])
     finally:
         after.stop()
+
+
+@pytest.mark.parametrize("draft_tokens", [8, 0])
+def test_the_server_drafts_from_the_prompt_as_configured(tmp_path, draft_tokens):
+    """llm.lookup_draft_tokens reaches llama.cpp: its slots speculate (prompt lookup) or not."""
+    config = dataclasses.replace(SMALL, lookup_draft_tokens=draft_tokens)
+    client = LLMClient(config, tmp_path / "models", tmp_path / "state")  # a state dir opens /slots
+    try:
+        client.start()
+        server = client.server
+        assert server is not None
+        slots = httpx.get(
+            f"http://127.0.0.1:{server.port}/slots", headers={"Authorization": f"Bearer {server.api_key}"}
+        ).json()
+        assert [slot["speculative"] for slot in slots] == [draft_tokens > 0]
+    finally:
+        client.stop()
 
 
 async def test_the_reask_reads_its_instructions_back_after_the_article(short, tmp_path):
