@@ -98,7 +98,7 @@ def resolve_model(name_or_path: str, models_dir: Path) -> Path:
         return path
     model = KNOWN_MODELS[name_or_path]
     if isinstance(model, RequantizedModel):
-        return _requantized(model, _packaged(model.source, models_dir), models_dir)
+        return requantized_model(model, _packaged(model.source, models_dir), models_dir)
     return _packaged(model, models_dir)
 
 
@@ -109,7 +109,7 @@ def _packaged(model: PackagedModel, models_dir: Path) -> Path:
     return _assemble(model, parts, models_dir)
 
 
-def _requantized(model: RequantizedModel, source: Path, models_dir: Path) -> Path:
+def requantized_model(model: RequantizedModel, source: Path, models_dir: Path) -> Path:
     """`source` requantized once into `models_dir`. The marker names the source file it was made
     from (its checksum when it has one), so a changed source is requantized again."""
     target = models_dir / model.filename
