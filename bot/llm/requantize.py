@@ -12,10 +12,7 @@ Imports nothing of articlebot.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-
-log = logging.getLogger(__name__)
 
 
 def requantize(source: Path, target: Path, quantization: str) -> None:
