@@ -85,6 +85,15 @@ def test_server_is_up_and_guarded(llm):
     assert [m["id"] for m in models["data"]] == ["smollm2-135m"]
 
 
+def test_the_server_holds_one_copy_of_the_weights(llm):
+    """The model file is read, not mapped: llama.cpp repacks the weights into buffers of its own,
+    and a mapped file stayed resident beside them (the Q8_0 default counted 1.6 GB twice)."""
+    server = llm.server
+    assert server is not None and server.pid is not None
+    mapped = Path(f"/proc/{server.pid}/maps").read_text()
+    assert str(server.spec.model_path.resolve()) not in mapped
+
+
 async def test_streams_chunks_through_openai_client(llm):
     pieces = [p async for p in llm.stream([ChatMessage("user", "Count from one to ten.")], max_tokens=24)]
     assert len(pieces) > 3 and "".join(p.text for p in pieces).strip()

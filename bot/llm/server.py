@@ -223,6 +223,11 @@ def _serve(args: argparse.Namespace) -> None:
     params.n_batch = args.batch
     params.n_ubatch = min(args.batch, 512)
     params.cache_ram_mib = args.cache_ram
+    # Read the weights into memory instead of mapping the file. llama.cpp copies the weights it
+    # multiplies into its repacked (AMX or SIMD-interleaved) buffers; a mapped file stays resident
+    # beside that copy. Measured with the Q8_0 default: 3.56 GB mapped against 2.23 GB read (the
+    # model file's 1.58 GB counted twice), the same prompt and writing speed, start 6.5 s against 2.5 s.
+    params.load_mode = xlc.llama_load_mode.LLAMA_LOAD_MODE_NONE
     if args.slot_dir:
         # A prompt's KV cache saved to a file survives a restart of this server: a warm-up
         # restored from it costs a file read instead of re-reading the article.
