@@ -314,6 +314,29 @@ def test_an_answer_may_add_a_name_of_the_articles_topic_but_no_other_name():
     )
 
 
+def test_the_names_an_article_keeps_using_count_as_said_in_each_sentence():
+    """The header's topic names (not only its title's) may go unrepeated in the evidence, by an
+    answer adding one or repeating one from the question."""
+    article = [
+        "Russia said the talks went well.",
+        "Shelling hit Kyiv, and Russia denied it.",
+        "In Russia, the rally filled a stadium.",
+        "The Kremlin has instituted tough prison sentences for false reporting.",
+    ]
+    header = article_header("Rally in Moscow", article)
+    question = "What penalties has Russia introduced for false reporting?"
+    answer = "Russia has introduced tough prison sentences for false reporting."
+    assert attribute(answer, question, article, headers=["Rally in Moscow"] * 4) is None  # "Russia", "introduced"
+    evidence = attribute(answer, question, article, headers=[header] * 4)
+    assert evidence is not None and evidence.text == article[3]
+    added = "The Kremlin in Russia has instituted tough prison sentences."
+    assert attribute(added, "What has the Kremlin instituted?", article, headers=[header] * 4) is not None
+    assert (
+        attribute(added.replace("Russia", "Belarus"), "What has the Kremlin instituted?", article, headers=[header] * 4)
+        is None
+    )
+
+
 def test_an_answer_asked_again_agrees_only_by_a_word_it_adds_to_the_question():
     question = "How many people survived the strikes in Kramatorsk?"
     first = "Two others were killed when strikes hit buildings in Kramatorsk."

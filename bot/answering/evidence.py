@@ -8,7 +8,8 @@ what follows is the article copied on, or invented). The answer stands only when
 2. the article supports it (`attribute`): a run of at most as many sentences as the answer has
    states every number and names every name the answer adds (a name of what the whole article
    is about, its header, may go unrepeated), lacks at most `max_novel_words` of the answer's
-   own content words and at most one of those it repeats from the question, and
+   own content words and at most one of those it repeats from the question (a header name counts
+   as said in every sentence of its article), and
    holds in one sentence both something the answer adds and something the question asked (the
    run's names also count by their initials: "EU" is in "European Union"). That run is the
    evidence: the citation points to its passage and quotes it verbatim — never to a
@@ -325,7 +326,7 @@ def attribute(
                     for t in answer_tokens - tokens - question_tokens - topic[index]
                     if _NUMBER_WORDS.get(t, t) not in tokens
                 }
-                if len(novel) > max_novel_words or len(repeated - tokens) > 1:
+                if len(novel) > max_novel_words or len(repeated - tokens - topic[index]) > 1:
                     continue
                 if not _linked(answer_tokens - question_tokens, question_tokens, passage, sentences[first : last + 1]):
                     continue
@@ -394,7 +395,9 @@ def article_header(title: str, article_passages: list[str]) -> str:
         return title
     counts = Counter(name for passage in article_passages for name in _names(passage))
     topic = sorted(name for name, n in counts.items() if 2 * n >= len(article_passages))
-    return " ".join([title, *topic])
+    # Capitalised, they read as names again: `attribute` takes the header's names (`_names`), and
+    # lower-case stems were lost there, so only the title's names counted.
+    return " ".join([title, *(name.capitalize() for name in topic)])
 
 
 def question_subject(question: str) -> tuple[set[str], set[str]]:
