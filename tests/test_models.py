@@ -4,13 +4,21 @@ reading and writing, on the SmolLM2 test model)."""
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import gguf
 import numpy as np
 import pytest
 
 from bot.llm import requantize as requantize_module
-from bot.llm.models import SMOLLM2_135M, ModelUnavailable, RequantizedModel, requantized_model, resolve_model
+from bot.llm.models import (
+    SMOLLM2_135M,
+    ModelUnavailable,
+    PackagedModel,
+    RequantizedModel,
+    requantized_model,
+    resolve_model,
+)
 from bot.llm.requantize import requantize
 
 pytestmark = pytest.mark.slow
@@ -79,13 +87,30 @@ def test_a_requantized_model_is_written_once_and_again_when_its_source_changes(s
 
     monkeypatch.setattr(requantize_module, "requantize", write)
     model = RequantizedModel("smollm2-q8", "smollm2-q8_0.gguf", SMOLLM2_135M, "Q8_0")
-    path = requantized_model(model, smollm2, tmp_path)
-    assert requantized_model(model, smollm2, tmp_path) == path
+    path = requantized_model(model, lambda: smollm2, tmp_path)
+    assert requantized_model(model, lambda: smollm2, tmp_path) == path
     assert written == ["Q8_0"]  # the second time from the cache
     path.with_suffix(".verified").write_text("another source as Q8_0\n")
-    requantized_model(model, smollm2, tmp_path)
+    requantized_model(model, lambda: smollm2, tmp_path)
     assert written == ["Q8_0", "Q8_0"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["smollm2-q8_0.gguf", "smollm2-q8_0.verified"]
+
+
+def test_a_made_model_is_used_without_its_packaged_source(smollm2, tmp_path, monkeypatch):
+    """Once requantized from a source with a checksum, the packaged source is not looked up: its
+    assembled file may be deleted, or its parts uninstalled, without the model being made again."""
+    monkeypatch.setattr(requantize_module, "requantize", lambda source, target, q: target.write_bytes(b"GGUF"))
+    source = PackagedModel("checked", "checked.gguf", (), 4, "f" * 64, "pip install checked")
+    model = RequantizedModel("checked-q8", "checked-q8_0.gguf", source, "Q8_0")
+    path = requantized_model(model, lambda: smollm2, tmp_path)
+
+    def gone() -> Path:
+        raise ModelUnavailable("the source is not installed")
+
+    assert requantized_model(model, gone, tmp_path) == path
+    path.with_suffix(".verified").write_text("another source as Q8_0\n")
+    with pytest.raises(ModelUnavailable, match="not installed"):
+        requantized_model(model, gone, tmp_path)
 
 
 def test_an_interrupted_requantization_leaves_nothing(smollm2, tmp_path, monkeypatch):
@@ -96,7 +121,7 @@ def test_an_interrupted_requantization_leaves_nothing(smollm2, tmp_path, monkeyp
     monkeypatch.setattr(requantize_module, "requantize", fail)
     model = RequantizedModel("smollm2-q8", "smollm2-q8_0.gguf", SMOLLM2_135M, "Q8_0")
     with pytest.raises(KeyboardInterrupt):
-        requantized_model(model, smollm2, tmp_path)
+        requantized_model(model, lambda: smollm2, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -105,5 +130,5 @@ def test_without_gguf_the_error_says_what_to_install(smollm2, tmp_path, monkeypa
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "gguf" else real(name, *a))
     model = RequantizedModel("smollm2-q8", "smollm2-q8_0.gguf", SMOLLM2_135M, "Q8_0")
     with pytest.raises(ModelUnavailable, match=r"gguf package .* not installed: pip install"):
-        requantized_model(model, smollm2, tmp_path)
+        requantized_model(model, lambda: smollm2, tmp_path)
     assert list(tmp_path.iterdir()) == []

@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +99,7 @@ def resolve_model(name_or_path: str, models_dir: Path) -> Path:
         return path
     model = KNOWN_MODELS[name_or_path]
     if isinstance(model, RequantizedModel):
-        return requantized_model(model, _packaged(model.source, models_dir), models_dir)
+        return requantized_model(model, lambda: _packaged(model.source, models_dir), models_dir)
     return _packaged(model, models_dir)
 
 
@@ -109,13 +110,22 @@ def _packaged(model: PackagedModel, models_dir: Path) -> Path:
     return _assemble(model, parts, models_dir)
 
 
-def requantized_model(model: RequantizedModel, source: Path, models_dir: Path) -> Path:
-    """`source` requantized once into `models_dir`. The marker names the source file it was made
-    from (its checksum when it has one), so a changed source is requantized again."""
+def requantized_model(model: RequantizedModel, source: Callable[[], Path], models_dir: Path) -> Path:
+    """The packaged model `source()` finds, requantized once into `models_dir`. The marker names
+    the source it was made from: its checksum, so that a made file is used without `source` being
+    looked up (the packaged file may be gone, or its parts uninstalled), or else — a source
+    without one — its name and size, so a changed source is requantized again."""
     target = models_dir / model.filename
-    origin = f"{model.source.sha256 or f'{source.name}:{source.stat().st_size}'} as {model.quantization}"
+    source_path: Path | None = None
+    if model.source.sha256 is not None:
+        identity = model.source.sha256
+    else:
+        source_path = source()
+        identity = f"{source_path.name}:{source_path.stat().st_size}"
+    origin = f"{identity} as {model.quantization}"
     if _made_from(target, origin):
         return target
+    source_path = source_path or source()
     if importlib.util.find_spec("gguf") is None:
         raise ModelUnavailable(
             f"the gguf package (to requantize {model.name}) is not installed: {model.source.install_hint}"
@@ -124,9 +134,9 @@ def requantized_model(model: RequantizedModel, source: Path, models_dir: Path) -
 
     models_dir.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".gguf.tmp")
-    log.info("writing %s: %s requantized to %s (once, ~1 min)", model.filename, source.name, model.quantization)
+    log.info("writing %s: %s requantized to %s (once, ~1 min)", model.filename, source_path.name, model.quantization)
     try:
-        requantize(source, tmp, model.quantization)
+        requantize(source_path, tmp, model.quantization)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)  # what an interrupted run left
