@@ -388,15 +388,15 @@ def test_a_server_that_never_gets_healthy_is_killed_and_reported(tmp_path, monke
 
 def test_llm_check_has_the_model_write_and_names_the_build(tmp_path, capsys):
     """`articlebot llm check`, which `make run` runs on the llama.cpp it compiled: the model
-    writes, and the instruction sets the build uses are named."""
+    writes, and the file it ran and the instruction sets the build uses are named."""
     assert cli.main(["--config", str(_cli_config(tmp_path)), "llm", "check"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("smollm2-135m answered ")
+    assert out.startswith("smollm2-135m (SmolLM2-135M-Instruct.Q4_1.gguf) answered ")
     assert f"(llama.cpp built for {' '.join(server_module.cpu_features())})" in out
 
 
 def test_llama_cpp_writes_with_a_requantized_model(tmp_path, capsys):
-    """The default model is a requantized file: llama.cpp must load such a file and write with it
+    """The default model is a requantized file where llama.cpp has AMX: llama.cpp must load such a file and write with it
     (here SmolLM2's Q4_1 weights in Q8_0)."""
     requantized = tmp_path / "smollm2-q8_0.gguf"
     requantize(resolve_model("smollm2-135m", tmp_path), requantized, "Q8_0")

@@ -272,8 +272,9 @@ def cmd_llm_check(args: argparse.Namespace, config: Config, library: Library) ->
         return 1
     finally:
         client.stop()
+    model_file = client.server.spec.model_path.name if client.server is not None else config.llm.model
     print(
-        f"{config.llm.model} answered {reply.strip()!r} in {time.perf_counter() - began:.1f} s"
+        f"{config.llm.model} ({model_file}) answered {reply.strip()!r} in {time.perf_counter() - began:.1f} s"
         f" (llama.cpp built for {' '.join(cpu_features())})"
     )
     return 0
