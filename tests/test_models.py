@@ -83,14 +83,21 @@ def test_the_metadata_is_copied(readers):
     assert copied == fields
 
 
-def test_a_requantized_model_is_written_once_and_again_when_its_source_changes(smollm2, tmp_path, monkeypatch):
-    written: list[str] = []
+@pytest.fixture
+def written(monkeypatch) -> list[str]:
+    """Requantization replaced by a stand-in file (the conversion itself is tested above); the
+    list of quantizations it was asked for."""
+    asked: list[str] = []
 
-    def write(source, target, quantization):  # the conversion itself is tested above
-        written.append(quantization)
+    def write(source, target, quantization):
+        asked.append(quantization)
         target.write_bytes(b"GGUF")
 
     monkeypatch.setattr(requantize_module, "requantize", write)
+    return asked
+
+
+def test_a_requantized_model_is_written_once_and_again_when_its_source_changes(smollm2, tmp_path, written):
     model = RequantizedModel("smollm2-q8", "smollm2-q8_0.gguf", SMOLLM2_135M, "Q8_0")
     path = requantized_model(model, lambda: smollm2, tmp_path)
     assert requantized_model(model, lambda: smollm2, tmp_path) == path
@@ -101,10 +108,9 @@ def test_a_requantized_model_is_written_once_and_again_when_its_source_changes(s
     assert sorted(p.name for p in tmp_path.iterdir()) == ["smollm2-q8_0.gguf", "smollm2-q8_0.verified"]
 
 
-def test_a_made_model_is_used_without_its_packaged_source(smollm2, tmp_path, monkeypatch):
+def test_a_made_model_is_used_without_its_packaged_source(smollm2, tmp_path, written):
     """Once requantized from a source with a checksum, the packaged source is not looked up: its
     assembled file may be deleted, or its parts uninstalled, without the model being made again."""
-    monkeypatch.setattr(requantize_module, "requantize", lambda source, target, q: target.write_bytes(b"GGUF"))
     source = PackagedModel("checked", "checked.gguf", (), 4, "f" * 64, "pip install checked")
     model = RequantizedModel("checked-q8", "checked-q8_0.gguf", source, "Q8_0")
     path = requantized_model(model, lambda: smollm2, tmp_path)
@@ -113,6 +119,7 @@ def test_a_made_model_is_used_without_its_packaged_source(smollm2, tmp_path, mon
         raise ModelUnavailable("the source is not installed")
 
     assert requantized_model(model, gone, tmp_path) == path
+    assert written == ["Q8_0"]  # made once
     path.with_suffix(".verified").write_text("another source as Q8_0\n")
     with pytest.raises(ModelUnavailable, match="not installed"):
         requantized_model(model, gone, tmp_path)
@@ -144,8 +151,7 @@ def test_the_default_model_is_q8_0_only_where_llama_cpp_has_amx():
     assert QWEN_1_5B.choose(["AVX2", "AVX512"]) is QWEN_1_5B_Q4_K_M
 
 
-def test_the_build_picks_the_file_of_a_build_dependent_name(smollm2, tmp_path, monkeypatch):
-    monkeypatch.setattr(requantize_module, "requantize", lambda source, target, q: target.write_bytes(b"GGUF"))
+def test_the_build_picks_the_file_of_a_build_dependent_name(smollm2, tmp_path, monkeypatch, written):
     q8 = RequantizedModel("smollm2-q8", "smollm2-q8_0.gguf", SMOLLM2_135M, "Q8_0")
     either = BuildDependentModel("smollm2-either", "AMX_INT8", q8, SMOLLM2_135M)
     monkeypatch.setitem(models_module.KNOWN_MODELS, either.name, either)
