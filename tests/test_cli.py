@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 from bot.terminal import cli
 from index.library import Library
 
-from .conftest import ROOT, SAMPLE
+from .conftest import SAMPLE
 
 pytestmark = pytest.mark.slow
 
@@ -84,23 +83,6 @@ def test_bad_input_exits_2_and_changes_nothing(run, library, args, stdin, messag
     assert code == 2
     assert err.count("\n") == 1 and message in err and err.startswith("articlebot: error:")
     assert library.store.generation() == generation
-
-
-def test_console_script_runs_offline(tmp_path: Path):
-    """The installed `articlebot` entry point, in a real subprocess with the hub switched off."""
-    config = tmp_path / "config.toml"
-    # One embedding thread: make test runs the tests on two workers.
-    config.write_text(f'[store]\ndata_dir = "{tmp_path / "data"}"\n[embedding]\nthreads = 1\n')
-    exe = Path(sys.executable).parent / "articlebot"
-    env = {"ARTICLEBOT_CONFIG": str(config), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
-    added = subprocess.run([exe, "index", "add", str(SAMPLE)], capture_output=True, text=True, env=env, cwd=ROOT)
-    assert added.returncode == 0, added.stderr
-    found = subprocess.run(
-        [exe, "search", "How many people have fled Ukraine?"], capture_output=True, text=True, env=env
-    )
-    assert found.returncode == 0, found.stderr
-    best = found.stdout.split("2. ")[0]
-    assert "3.27 million" in best or "3.3 million people to flee" in best  # the article says both
 
 
 def test_ask_file_answers_every_line_with_one_model(run, library, monkeypatch, tmp_path: Path):

@@ -89,7 +89,10 @@ def test_no_import_circles():
 
 
 @pytest.mark.slow
-def test_index_search_and_ask_never_load_discord(tmp_path: Path):
+def test_the_installed_command_runs_offline_and_never_loads_discord(tmp_path: Path):
+    """The `articlebot` script pip installed, with the model hub switched off: index, list, search
+    and ask, in one process (each start imports torch and sentence-transformers, ~12 s on 2 cores),
+    which must not load discord.py."""
     config = tmp_path / "config.toml"
     # An LLM endpoint nothing listens on: `ask` goes through the whole pipeline to the quote fallback.
     config.write_text(
@@ -106,13 +109,17 @@ def test_index_search_and_ask_never_load_discord(tmp_path: Path):
     """)
     )
     script = textwrap.dedent(f"""
-        import sys
-        from bot.terminal.cli import main
-        config = {str(config)!r}
-        assert main(["--config", config, "index", "add", {str(SAMPLE)!r}, "--id", "sample"]) == 0
-        assert main(["--config", config, "index", "list"]) == 0
-        assert main(["--config", config, "search", "Which Kyiv neighbourhood was hit?"]) == 0
-        assert main(["--config", config, "ask", "--json", "Which Kyiv neighbourhood was hit?"]) == 0
+        import runpy, sys
+        def articlebot(*args):
+            sys.argv = ["articlebot", "--config", {str(config)!r}, *args]
+            try:
+                runpy.run_path({str(Path(sys.executable).parent / "articlebot")!r}, run_name="__main__")
+            except SystemExit as exit:
+                assert exit.code == 0, (args, exit.code)
+        articlebot("index", "add", {str(SAMPLE)!r}, "--id", "sample")
+        articlebot("index", "list")
+        articlebot("search", "How many people have fled Ukraine?")
+        articlebot("ask", "--json", "Which Kyiv neighbourhood was hit?")
         print("LOADED", sorted(m for m in sys.modules if m == "discord" or m.startswith("discord.")))
     """)
     done = subprocess.run(
@@ -121,9 +128,11 @@ def test_index_search_and_ask_never_load_discord(tmp_path: Path):
         capture_output=True,
         text=True,
         timeout=300,
-        env={"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "unused", "HOME": str(tmp_path)},
+        env={"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "unused", "HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"},
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    best = done.stdout.split("? How many people have fled Ukraine?")[1].split("2. ")[0]
+    assert "3.27 million" in best or "3.3 million people to flee" in best  # the article says both
     assert '"mode": "quote"' in done.stdout  # the ask really ran (and fell back to quoting)
     assert "LOADED []" in done.stdout, done.stdout[-500:]
 
