@@ -120,8 +120,9 @@ def load_config(path: Path | None = None) -> Config:
     explicit = path or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
     target = explicit or DEFAULT_CONFIG
     if not target.exists():
-        if explicit:
-            raise ConfigError("--config", str(target), "the path of an existing TOML file")
+        if explicit:  # named by the user: say where they named it
+            where = "--config" if path else f"${CONFIG_ENV}"
+            raise ConfigError(where, str(target), "the path of an existing TOML file")
         return Config(base_dir=Path.cwd())
     try:
         data = tomllib.loads(target.read_text(encoding="utf-8"))

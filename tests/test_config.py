@@ -46,9 +46,12 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path):
     assert config.search == SearchConfig(k=3, dense_weight=2.0)
 
 
-def test_missing_explicit_config_is_an_error(tmp_path: Path):
-    with pytest.raises(ConfigError, match="existing TOML"):
+def test_missing_explicit_config_is_an_error_naming_where_it_was_set(tmp_path: Path, monkeypatch):
+    with pytest.raises(ConfigError, match="--config .*existing TOML"):
         load_config(tmp_path / "nope.toml")
+    monkeypatch.setenv("ARTICLEBOT_CONFIG", str(tmp_path / "gone.toml"))
+    with pytest.raises(ConfigError, match=r"\$ARTICLEBOT_CONFIG = .*gone.toml"):
+        load_config()
 
 
 def test_shards_are_configured_and_checked(tmp_path):
