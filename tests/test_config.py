@@ -47,7 +47,7 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path):
 
 
 def test_missing_explicit_config_is_an_error_naming_where_it_was_set(tmp_path: Path, monkeypatch):
-    with pytest.raises(ConfigError, match="--config .*existing TOML"):
+    with pytest.raises(ConfigError, match=r"--config .*existing TOML"):
         load_config(tmp_path / "nope.toml")
     monkeypatch.setenv("ARTICLEBOT_CONFIG", str(tmp_path / "gone.toml"))
     with pytest.raises(ConfigError, match=r"\$ARTICLEBOT_CONFIG = .*gone.toml"):
