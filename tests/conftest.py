@@ -18,6 +18,8 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 from bot.config import Config, StoreConfig
+from bot.llm.models import resolve_model
+from bot.llm.requantize import requantize
 from index.chunk import ChunkingConfig
 from index.embed import Embedder, EmbeddingConfig
 from index.ingest_config import IngestConfig
@@ -41,6 +43,21 @@ def embedder() -> Embedder:
 def reranker() -> CrossEncoderReranker:
     """The real ms-marco cross-encoder (ONNX), loaded once per test session (under a second)."""
     return CrossEncoderReranker(threads=1)
+
+
+@pytest.fixture(scope="session")
+def smollm2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test model's packaged file."""
+    return resolve_model("smollm2-135m", tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def smollm2_q8(smollm2: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test model with its weights requantized to Q8_0, as the default model is where
+    llama.cpp has AMX (~10 s: made once for the tests that read it and the one that runs it)."""
+    target = tmp_path_factory.mktemp("q8") / "smollm2-q8_0.gguf"
+    requantize(smollm2, target, "Q8_0")
+    return target
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ from bot.llm.client import LLMClient
 from bot.llm.config import LLMConfig
 from bot.llm.models import resolve_model
 from bot.llm.protocol import ChatMessage, LLMError
-from bot.llm.requantize import requantize
 from bot.terminal import cli
 from index.clean import clean_text
 from index.models import Document
@@ -395,12 +394,10 @@ def test_llm_check_has_the_model_write_and_names_the_build(tmp_path, capsys):
     assert f"(llama.cpp built for {' '.join(server_module.cpu_features())})" in out
 
 
-def test_llama_cpp_writes_with_a_requantized_model(tmp_path, capsys):
+def test_llama_cpp_writes_with_a_requantized_model(tmp_path, capsys, smollm2_q8):
     """The default model is a requantized file where llama.cpp has AMX: llama.cpp must load such a file and write with it
     (here SmolLM2's Q4_1 weights in Q8_0)."""
-    requantized = tmp_path / "smollm2-q8_0.gguf"
-    requantize(resolve_model("smollm2-135m", tmp_path), requantized, "Q8_0")
-    assert cli.main(["--config", str(_cli_config(tmp_path, str(requantized))), "llm", "check"]) == 0
+    assert cli.main(["--config", str(_cli_config(tmp_path, str(smollm2_q8))), "llm", "check"]) == 0
     assert " answered " in capsys.readouterr().out
 
 

@@ -24,23 +24,10 @@ from bot.llm.models import (
     requantized_model,
     resolve_model,
 )
-from bot.llm.requantize import requantize
 
 pytestmark = pytest.mark.slow
 
 FLOATS = {gguf.GGMLQuantizationType.F32, gguf.GGMLQuantizationType.F16, gguf.GGMLQuantizationType.BF16}
-
-
-@pytest.fixture(scope="module")
-def smollm2(tmp_path_factory):
-    return resolve_model("smollm2-135m", tmp_path_factory.mktemp("models"))
-
-
-@pytest.fixture(scope="module")
-def smollm2_q8(smollm2, tmp_path_factory):
-    target = tmp_path_factory.mktemp("q8") / "smollm2-q8_0.gguf"
-    requantize(smollm2, target, "Q8_0")
-    return target
 
 
 @pytest.fixture(scope="module")
