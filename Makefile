@@ -10,8 +10,8 @@ BIN := $(VENV)/bin
 # took 5 min 18 s against 6 min 5 s with pip compiling.
 INSTALL := $(BIN)/python -m pip --disable-pip-version-check -q install --no-compile
 # Python writes the bytecode of what it imports into .venv (and __pycache__/, git-ignored) even where
-# the environment sets PYTHONDONTWRITEBYTECODE (as CI's does): otherwise every process compiles
-# torch, transformers and the rest again at each start (~10 s on 2 cores), and make test starts
+# the environment sets PYTHONDONTWRITEBYTECODE (as this box's does): otherwise every process compiles
+# what it imports of torch, transformers and the rest again at each start, and make test starts
 # dozens (two workers, the CLI and indexing subprocesses). Clean-clone make test on the 2-core
 # EPYC: 7 min 2 s with it set (the tests 4 min 36 s), 6 min 7 s without (3 min 58 s).
 unexport PYTHONDONTWRITEBYTECODE
