@@ -5,14 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 # --no-compile: Python compiles what is imported when it is first imported, instead of pip
 # compiling every file of torch and the rest (a clean clone's install: 2 min 17 s → 1 min 31 s on
-# the 2-core Xeon). Where PYTHONDONTWRITEBYTECODE is set (as on that box) every start compiles its
-# imports again, and the tests took 3 min 38 s instead of 3 min 13 s; make test as a whole still
-# took 5 min 18 s against 6 min 5 s with pip compiling.
+# the 2-core Xeon; make test as a whole 5 min 18 s against 6 min 5 s with pip compiling).
 INSTALL := $(BIN)/python -m pip --disable-pip-version-check -q install --no-compile
-# Python writes the bytecode of what it imports into .venv (and __pycache__/, git-ignored) even where
-# the environment sets PYTHONDONTWRITEBYTECODE (as this box's does): otherwise every process compiles
-# what it imports of torch, transformers and the rest again at each start, and make test starts
-# dozens (two workers, the CLI and indexing subprocesses). Clean-clone make test on the 2-core
+# That bytecode is written into .venv (and __pycache__/, git-ignored) even where the environment
+# sets PYTHONDONTWRITEBYTECODE (as these boxes do): otherwise every process compiles what it imports
+# of torch, transformers and the rest again at each start, and make test starts dozens (two
+# workers, the CLI and indexing subprocesses). Clean-clone make test on the 2-core
 # EPYC: 7 min 2 s with it set (the tests 4 min 36 s), 6 min 7 s without (3 min 58 s).
 unexport PYTHONDONTWRITEBYTECODE
 # Installs are pinned; the lock constrains every transitive version.
