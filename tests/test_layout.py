@@ -114,8 +114,8 @@ def test_the_installed_command_runs_offline_and_never_loads_discord(tmp_path: Pa
             sys.argv = ["articlebot", "--config", {str(config)!r}, *args]
             try:
                 runpy.run_path({str(Path(sys.executable).parent / "articlebot")!r}, run_name="__main__")
-            except SystemExit as exit:
-                assert exit.code == 0, (args, exit.code)
+            except SystemExit as stopped:
+                assert stopped.code == 0, (args, stopped.code)
         articlebot("index", "add", {str(SAMPLE)!r}, "--id", "sample")
         articlebot("index", "list")
         articlebot("search", "How many people have fled Ukraine?")
