@@ -87,7 +87,7 @@ $(VENV)/.installed-llm: $(VENV)/.installed-base requirements/llm-model.txt
 # built for that, and on the 2-core AVX2 EPYC it answered as fast as a compiled one
 # (answer_latency-epyc-prebuilt-*.json against -epyc-lookup-on-*.json), so the compile would cost a
 # new user minutes for nothing.
-BEYOND_AVX2 := $(shell grep -qsE '\b(avx512[a-z0-9_]*|amx_[a-z0-9]+|avx_vnni)\b' /proc/cpuinfo || [ "$$(uname -m)" != x86_64 ] && echo yes)
+BEYOND_AVX2 = $(shell grep -qsE '\b(avx512[a-z0-9_]*|amx_[a-z0-9]+|avx_vnni)\b' /proc/cpuinfo || [ "$$(uname -m)" != x86_64 ] && echo yes)
 
 $(VENV)/.installed-llamacpp-native: $(VENV)/.installed-llm
 	@if [ -z "$(BEYOND_AVX2)" ]; then \
