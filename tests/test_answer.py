@@ -281,7 +281,8 @@ async def test_questions_over_many_articles_are_answered_from_one_warm_article(i
     answerer, llm = make(indexed, PODIL_REPLY, PODIL_REPLY)
     await answerer.answer("Which Kyiv neighbourhood was hit?")
     system = llm.requests[-1][0].content
-    assert "Podil" in system and "council" in system  # cold: both short articles, read together
+    # Cold: the article holding the best passage, read first as a warm-up and kept, as warm() would.
+    assert "Podil" in system and "council" not in system and llm.kept == {system}
     await answerer.warm()
     finals = [w[0].content for w in llm.warmups if w[0].content.rstrip().endswith("</article>")]
     # One prefix per article (each reusable by any scope), read a few passages at a time.
@@ -369,6 +370,23 @@ async def test_a_warm_up_keeps_the_whole_article_and_a_kept_one_is_not_read_agai
     assert llm.warmups == []
     await restarted.answer("Which Kyiv neighbourhood was hit?")
     assert llm.requests[-1][0].content == kept
+
+
+async def test_a_one_off_question_keeps_its_article_so_the_next_process_reads_it_back(indexed):
+    """`articlebot ask` starts afresh each time: the first question has the short article read as
+    a warm-up (at once: it waits for it anyway) and kept on disk before it is asked; the next
+    process's first question finds it kept and reads nothing again."""
+    answerer, llm = make(indexed, PODIL_REPLY, PODIL_REPLY)  # a reply for each process
+    await answerer.answer("Which Kyiv neighbourhood was hit?")
+    [kept] = llm.kept
+    assert [w[0].content for w in llm.warmups] == [kept]  # one request, the whole article
+    assert llm.requests[-1][0].content == kept  # the question comes after the article it kept
+    next_process, _ = make(indexed)
+    next_process.llm = llm
+    llm.warmups.clear()
+    answer = await next_process.answer("Which Kyiv neighbourhood was hit?")
+    assert llm.warmups == [] and llm.requests[-1][0].content == kept
+    assert not answer.refused and answer.citations[0].passage == 8
 
 
 async def test_a_run_on_sentence_is_judged_by_its_best_part_and_still_asked_again(indexed, reranker):

@@ -112,6 +112,13 @@ class Context:
     focus: Passage | None = None
 
 
+@dataclass(frozen=True)
+class ContextChoice:
+    context: Context
+    warm_later: list[str] = field(default_factory=list)  # articles worth warming for next time
+    read_first: bool = False  # a prefix not read yet: warm (and keep) it before the question
+
+
 def scored_sentences(passage: str, wanted: set[str]) -> list[tuple[int, str]]:
     """Each sentence of `passage` with the number of `wanted` content words it contains."""
     sentences = [passage[s.start : s.end] for s in split_sentences(passage)] or [passage]
@@ -160,67 +167,61 @@ class Answerer:
             self.llm.context_tokens - self.llm.max_answer_tokens - _PROMPT_OVERHEAD_TOKENS - estimate_tokens(question)
         )
 
-    def whole_article_context(
-        self, article_ids: Collection[str] | None, question: str, cached_only: bool = False
-    ) -> Context | None:
-        """The whole article(s) in scope as one prompt prefix the server can cache across
-        questions: when they fit the context window, and either the server has read this prefix
-        already or it is short enough to read for a live question (whole_article_max_tokens).
-        With `cached_only`, only a prefix the server has read."""
-        fitting = self._fitting_whole(article_ids, question)
-        if fitting is None:
-            return None
-        context, cost = fitting
-        if self._prefix_key(context) in self._warm_prefixes:
-            return context
-        return None if cached_only or cost > self.config.whole_article_max_tokens else context
-
-    def _fitting_whole(self, article_ids: Collection[str] | None, question: str) -> tuple[Context, int] | None:
-        """(all passages in scope, their estimated tokens) when they fit the context window with
-        the question, however long they would take to read."""
-        whole = self.library.passages_of(article_ids)
-        cost = _prefix_tokens(whole)
-        if not whole or cost > self._budget_tokens(question):
-            return None
-        return Context(whole), cost
-
     def _prefix_key(self, context: Context) -> str:
         return content_hash(article_system_message(self.templates, [p.text for p in context.passages]).content)
+
+    def _is_warm(self, context: Context) -> bool:
+        """Whether the server has read this context's prefix, or can read it back from disk: kept
+        by an earlier process too (a one-off `articlebot ask` after another, or after `chat`)."""
+        key = self._prefix_key(context)
+        if key in self._warm_prefixes:
+            return True
+        try:
+            kept = self.llm.is_kept(
+                answer_messages(self.templates, [p.text for p in context.passages], WARM_UP_QUESTION)
+            )
+        except LLMError:  # the server cannot start: the answer then says so, or quotes the article
+            return False
+        if kept:
+            self._warm_prefixes.add(key)
+        return kept
 
     def windows(self, article_id: str) -> list[Context]:
         """The article as the model reads it: whole, or when longer than answer.window_tokens, in
         windows of consecutive passages, each a prefix of its own (warmed and kept on its own)."""
         return [Context(w) for w in split_windows(self.library.passages_of([article_id]), self.config.window_tokens)]
 
-    def _warm_window(self, passage: Passage, question: str) -> Context | None:
-        """The window holding `passage` (its focus, as answer.focus_passage says), when the
-        server has read it."""
+    def _window_for(self, passage: Passage, question: str) -> tuple[Context, bool] | None:
+        """(the window holding `passage`, with it as its focus as answer.focus_passage says;
+        whether the server has read it or kept it on disk). None when it does not fit with the
+        question, or when it is unread and too long to read during a live question: a window of
+        a longer article, or an article over answer.whole_article_max_tokens."""
         windows = self.windows(passage.article_id)
         for window in windows:
             if passage in window.passages:
-                fits = _prefix_tokens(window.passages) <= self._budget_tokens(question)
-                if not (fits and self._prefix_key(window) in self._warm_prefixes):
+                cost = _prefix_tokens(window.passages)
+                if cost > self._budget_tokens(question):
                     return None
-                return self._focused(window, passage, whole=len(windows) == 1)
+                warm = self._is_warm(window)
+                if not warm and (len(windows) > 1 or cost > self.config.whole_article_max_tokens):
+                    return None
+                return self._focused(window, passage, whole=len(windows) == 1), warm
         return None
 
     def choose_context(
         self, hits: list[SearchHit], article_ids: Collection[str] | None, question: str
-    ) -> tuple[Context, list[str]]:
-        """(the context to answer from, articles worth warming for next time). Cheapest first: a
-        prefix the server has read — the articles in scope together, or the window (of a long
-        article; else the whole article) holding the passage retrieval ranks first — then a
-        whole article short enough to read now, then the retrieved passages. A window of a longer
-        article (or any context, as answer.focus_passage says) gets that passage as its focus."""
+    ) -> ContextChoice:
+        """The context to answer from. The window holding the passage retrieval ranks first (a
+        long article's part; else the whole article) when the server has read it or kept it
+        (**routing**), or when it is a whole article short enough to read now — read first as a
+        warm-up and kept, so that the next question, and the next process, reads it back. Else
+        the retrieved passages, and that article is warmed for next time."""
         top = hits[0].passage if hits else None
-        together = self.whole_article_context(article_ids, question, cached_only=True)
-        if together is not None:
-            return self._focused(together, top, whole=True), []
-        if top is not None and (routed := self._warm_window(top, question)):
-            return routed, []
-        if (together := self.whole_article_context(article_ids, question)) is not None:
-            return self._focused(together, top, whole=True), []
-        return self.retrieved_context(hits, question), [top.article_id] if top is not None else []
+        found = self._window_for(top, question) if top is not None else None
+        if found is None:
+            return ContextChoice(self.retrieved_context(hits, question), [top.article_id] if top is not None else [])
+        window, warm = found
+        return ContextChoice(window, read_first=not warm)
 
     def _focused(self, context: Context, top: Passage | None, whole: bool) -> Context:
         """`context` with the passage retrieval ranks first as its focus, as answer.focus_passage
@@ -251,8 +252,11 @@ class Answerer:
     def _needs_ranking(self, article_ids: Collection[str] | None, question: str) -> bool:
         """Reranking orders passages and picks the article or window to route to; one article
         that goes into the prompt whole needs neither."""
-        many = len(self.library.titles() if article_ids is None else article_ids) > 1  # snapshot: no DB read
-        return many or self.whole_article_context(article_ids, question) is None
+        ids = list(self.library.titles() if article_ids is None else article_ids)  # snapshot: no DB read
+        if len(ids) != 1:
+            return True
+        windows = self.windows(ids[0])
+        return len(windows) != 1 or self._window_for(windows[0].passages[0], question) is None
 
     def retrieved_context(self, hits: list[SearchHit], question: str) -> Context:
         """The retrieved passages, best first, as many as fit."""
@@ -362,8 +366,14 @@ class Answerer:
             return await asyncio.to_thread(
                 self._refusal, question, hits, self._finish(timings, start), reason="no passage is close"
             )
-        context, warm_later = await asyncio.to_thread(self.choose_context, hits, article_ids, asked)
-        self.warm_in_background(warm_later, when_idle=True)
+        choice = await asyncio.to_thread(self.choose_context, hits, article_ids, asked)
+        context = choice.context
+        if choice.read_first:
+            # Read as a warm-up and kept on disk, not inside this question's request: the next
+            # question — also in the next process, e.g. the next `articlebot ask` — reads the
+            # article back in milliseconds instead of again.
+            await self._prefill(Context(context.passages), at_once=True)
+        self.warm_in_background(choice.warm_later, when_idle=True)
         passages = [p.text for p in context.passages]
         seen = tuple((p.article_id, p.n) for p in context.passages)
         try:
@@ -497,29 +507,27 @@ class Answerer:
                 if _prefix_tokens(window.passages) <= budget:
                     await self._prefill(window, when_idle)
 
-    async def _prefill(self, context: Context, when_idle: bool = False) -> None:
+    async def _prefill(self, context: Context, when_idle: bool = False, at_once: bool = False) -> None:
         """Have the server read the context's prefix a few passages more at a time: each step is
         a prefix of the next (llama.cpp resumes from its cache), and a question waits for one
-        step at most — `answer.warm_up_step_tokens`, a few seconds — never for a whole article."""
-        key = self._prefix_key(context)
-        if key in self._warm_prefixes:
-            return
+        step at most — `answer.warm_up_step_tokens`, a few seconds — never for a whole article.
+        `at_once`: in one request, for a question that waits for this prefix anyway (steps of 100
+        tokens read the sample article in ~62 s on 2 cores, one request in ~53 s)."""
+        if await asyncio.to_thread(self._is_warm, context):
+            return  # read, or kept on disk by an earlier warm-up (also before a restart): read back on its first question
         began = time.perf_counter()
         texts = [p.text for p in context.passages]
-        if await asyncio.to_thread(self.llm.is_kept, answer_messages(self.templates, texts, WARM_UP_QUESTION)):
-            # Kept on disk by an earlier warm-up (also before a restart): read back on its first question.
-            self._warm_prefixes.add(key)
-            return
+        ends = [len(texts)] if at_once else _steps([estimate_tokens(t) for t in texts], self.config.warm_up_step_tokens)
         previous = None
         try:
-            for end in _steps([estimate_tokens(t) for t in texts], self.config.warm_up_step_tokens):
+            for end in ends:
                 messages = answer_messages(self.templates, texts[:end], WARM_UP_QUESTION)
                 await self.llm.prefill(messages, when_idle, keep=end == len(texts), resumes=previous)
                 previous = messages
         except LLMError as exc:
             log.warning("warm-up failed: %s", exc)
             return
-        self._warm_prefixes.add(key)
+        self._warm_prefixes.add(self._prefix_key(context))
         log.info("warmed %s in %.1f s", context.passages[0].article_id, time.perf_counter() - began)
 
     def warm_in_background(self, article_ids: Collection[str], when_idle: bool = False) -> None:
