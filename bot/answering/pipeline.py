@@ -511,8 +511,9 @@ class Answerer:
         """Have the server read the context's prefix a few passages more at a time: each step is
         a prefix of the next (llama.cpp resumes from its cache), and a question waits for one
         step at most — `answer.warm_up_step_tokens`, a few seconds — never for a whole article.
-        `at_once`: in one request, for a question that waits for this prefix anyway (steps of 100
-        tokens read the sample article in ~62 s on 2 cores, one request in ~53 s)."""
+        `at_once`: in one request, for a question that waits for this prefix anyway (on the 2-core
+        EPYC the sample article took ~62 s in steps of 100 tokens, bench/answer_latency.py's
+        warm-up, and ~55 s in one, bench/cli_ask.py's first ask)."""
         if await asyncio.to_thread(self._is_warm, context):
             return  # read, or kept on disk by an earlier warm-up (also before a restart): read back on its first question
         began = time.perf_counter()
