@@ -1,13 +1,13 @@
-"""The reply's opening `{"answer": "` continued by the model (shipped) against decoded by it under
+"""The reply's opening `{"answer":` continued by the model (shipped) against decoded by it under
 a JSON-schema grammar (before): time and drafts, side by side on the same questions.
 
 Answers the first N questions of a benchmark's fixed sample (as `articlebot eval --answers-only
 --sample N` does, from the kept windows of `--index`) twice, once in each way. The ways alternate
 from one question to the next and swap on the second pass, so both see the same questions and the
 same drift of a shared machine, and neither reads a prompt the other has just left in the
-server's cache. Under the schema the model decodes the opening's 4 tokens one at a time, and the
-stream handed to the pipeline starts after them (with the probability of an empty answer read
-where the model decided it), so `first_token_s` is the first word of the answer either way.
+server's cache. Under the schema the model decodes the opening's tokens one at a time, and the
+stream handed to the pipeline starts after them (where the model opens its answer's string, or
+declines with an empty one), so `first_token_s` is the answer's first token either way.
 
 Run: .venv/bin/python bench/reply_opening.py ../shared/eval/squad2-dev-public
      --index bench/results/eval-500/index [--sample 40] [--name reply_opening]
@@ -63,35 +63,17 @@ class DecodedOpening:
             async for piece in self.client.stream(messages, max_tokens, options=options, alternatives=alternatives):
                 yield piece
             return
-        written, opening_alternatives = "", tuple[tuple[str, float], ...]()
+        written = ""
         stream = self.client.stream(
             messages[:-1], max_tokens, options={"json_schema": ANSWER_SCHEMA}, alternatives=alternatives
         )
         async for piece in stream:
             if len(written) < len(ANSWER_OPENING):
                 written += piece.text
-                opening_alternatives = piece.alternatives
                 if len(written) > len(ANSWER_OPENING):  # a token ran past the opening: its rest is the answer's
                     yield Piece(written[len(ANSWER_OPENING) :], piece.alternatives)
-                    opening_alternatives = ()
-                continue
-            if opening_alternatives:  # the first piece inside the string
-                yield Piece(piece.text, _with_decline(opening_alternatives, piece.alternatives))
-                opening_alternatives = ()
                 continue
             yield piece
-
-
-def _with_decline(
-    opening: tuple[tuple[str, float], ...], first: tuple[tuple[str, float], ...]
-) -> tuple[tuple[str, float], ...]:
-    """The first answer piece's alternatives as `decline_probability` reads them when the opening
-    was continued: under the schema the model declined at the opening's last token (` ""`, the
-    string closed at once) or right after it (`"`); that probability goes on one closing quote."""
-    opened = dict(opening).get(' "', 0.0)
-    empty = sum(p for token, p in opening if token.startswith(' ""'))
-    empty += opened * sum(p for token, p in first if token.startswith('"'))
-    return (*((token, p) for token, p in first if not token.startswith('"')), ('"', empty))
 
 
 async def answer_both_ways(

@@ -47,14 +47,14 @@ class ScriptedLLM(ChatModel):
             raise reply
         if messages[-1] == ChatMessage("assistant", ANSWER_OPENING):
             # The model continues the reply's opening: a "{…" reply goes out as it is after the
-            # opening (a broken one, cut short), any other is the answer's string, closed.
-            reply = reply.removeprefix(ANSWER_OPENING) if reply.startswith("{") else json.dumps(reply)[1:]
+            # opening (a broken one, cut short), any other is the answer's string.
+            reply = reply.removeprefix(ANSWER_OPENING) if reply.startswith("{") else " " + json.dumps(reply)
         self.read.append("")
-        pieces = [Piece(word if i == 0 else " " + word) for i, word in enumerate(reply.split(" "))]
+        pieces = [Piece(word if i == 0 else " " + word) for i, word in enumerate(reply.split(" ")) if i or word]
         if alternatives and messages[-1].role == "assistant":
-            # The first token is weighed against the quote that closes an empty string at once.
+            # The first token is weighed against an empty string, opened and closed at once.
             first = pieces[0].text
-            pieces[0] = Piece(first, ((first, 1.0 - self.doubt), ('"', self.doubt)))
+            pieces[0] = Piece(first, ((first, 1.0 - self.doubt), (' ""', self.doubt)))
         for piece in pieces:
             self.read[-1] += piece.text
             yield piece

@@ -80,7 +80,7 @@ async def test_an_answer_asked_again_from_its_evidence_alone_stands_only_if_the_
     # Read only until the verdict is settled: a word it adds agrees, the rest changes nothing.
     answerer, llm = make(indexed, PODIL_REPLY, "Podil, a neighbourhood in the north of Kyiv", reask=True)
     assert not (await answerer.answer(question)).refused
-    assert llm.read[1] == "Podil, a"
+    assert llm.read[1] == ' "Podil, a'
     for again in ("Kramatorsk", ""):
         answerer, _ = make(indexed, PODIL_REPLY, again, reask=True)
         shown = []

