@@ -29,8 +29,8 @@ from bench.ablation import judged_row
 from bench.common import print_table, write_result
 from bench.recorded import RecordedReply, replies_of_run, run_arguments
 from bot.answering.config import AnswerConfig
-from bot.answering.evidence import check_reply, decline_probability, parse_model_answer, reask_agreement
-from bot.answering.pipeline import REASK_MAX_TOKENS, answer_request, evidence_relevance
+from bot.answering.evidence import check_reply, parse_model_answer, reask_agreement
+from bot.answering.pipeline import REASK_MAX_TOKENS, answer_request, empty_answer_probability, evidence_relevance
 from bot.answering.prompts import ANSWER_OPENING, Templates, reask_messages
 from bot.config import load_config
 from bot.llm.client import LLMClient
@@ -82,7 +82,7 @@ async def reask_all(llm: LLMClient, todo: list[tuple[RecordedReply, str, int, st
         messages = reask_messages(templates, reply.titles[passage], sentences, reply.question.question)
         # Read whole: the reply would be the answer shown.
         pieces = [piece async for piece in answer_request(llm, messages, REASK_MAX_TOKENS)]
-        out.append((ANSWER_OPENING + "".join(p.text for p in pieces), decline_probability(pieces)))
+        out.append((ANSWER_OPENING + "".join(p.text for p in pieces), await empty_answer_probability(llm, messages)))
     return out
 
 

@@ -31,7 +31,7 @@ from bench.ablation import ShownAnswer, shown_answers
 from bench.common import print_table, write_result
 from bench.recorded import replies_of_run, run_arguments
 from bot.answering.evidence import reask_agreement, reask_reason
-from bot.answering.pipeline import read_reask
+from bot.answering.pipeline import empty_answer_probability, read_reask
 from bot.answering.prompts import Templates, reask_messages
 from bot.config import load_config
 from bot.llm.client import LLMClient
@@ -51,7 +51,8 @@ async def reask(llm: LLMClient, shown: list[ShownAnswer], known: dict[tuple[str,
             rows.append({**row, "question": question, "right": right, "evidence": item.evidence.context})
             continue
         messages = reask_messages(templates, item.title, item.evidence.context, reply.question.question)
-        again, doubt = await read_reask(llm, messages, reply.question.question, answer)
+        again = await read_reask(llm, messages, reply.question.question, answer)
+        doubt = await empty_answer_probability(llm, messages)
         rows.append(
             {
                 "qid": reply.question.qid,

@@ -1,13 +1,13 @@
-"""The reply's opening `{"answer":` continued by the model (shipped) against decoded by it under
+"""The reply's opening `{"answer": "` continued by the model (shipped) against decoded by it under
 a JSON-schema grammar (before): time and drafts, side by side on the same questions.
 
 Answers the first N questions of a benchmark's fixed sample (as `articlebot eval --answers-only
 --sample N` does, from the kept windows of `--index`) twice, once in each way. The ways alternate
 from one question to the next and swap on the second pass, so both see the same questions and the
 same drift of a shared machine, and neither reads a prompt the other has just left in the
-server's cache. Under the schema the model decodes the opening's tokens one at a time, and the
-stream handed to the pipeline starts after them (where the model opens its answer's string, or
-declines with an empty one), so `first_token_s` is the answer's first token either way.
+server's cache. Under the schema the model decodes the opening's 4 tokens one at a time, and the
+stream handed to the pipeline starts after them, so `first_token_s` is the first word of the
+answer either way.
 
 Run: .venv/bin/python bench/reply_opening.py ../shared/eval/squad2-dev-public
      --index bench/results/eval-500/index [--sample 40] [--name reply_opening]

@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from bot.answering.prompts import ANSWER_OPENING
+from bot.answering.prompts import ANSWER_OPENING, DOUBT_OPENING
 from bot.llm.config import LLMConfig
 from bot.llm.protocol import ChatMessage, ChatModel, LLMError, Piece
 
@@ -24,6 +24,7 @@ class ScriptedLLM(ChatModel):
         self.yes = 1.0  # what the verification pass answers
         self.kept: set[str] = set()  # first messages of prompts prefilled with keep=True
         self.doubt = 0.0  # the probability the scripted model gives to an empty answer
+        self.doubted: list[list[ChatMessage]] = []  # requests for that probability alone, not scripted
 
     @property
     def context_tokens(self) -> int:
@@ -41,20 +42,21 @@ class ScriptedLLM(ChatModel):
         options: dict[str, Any] | None = None,
         alternatives: int = 0,
     ) -> AsyncIterator[Piece]:
+        if messages[-1] == ChatMessage("assistant", DOUBT_OPENING):
+            # One token where the model decides to answer, weighed against an empty string.
+            self.doubted.append(messages)
+            yield Piece(' "', ((' "', 1.0 - self.doubt), (' ""', self.doubt)) if alternatives else ())
+            return
         self.requests.append(messages)
         reply = self.replies.pop(0) if self.replies else ""
         if isinstance(reply, LLMError):
             raise reply
         if messages[-1] == ChatMessage("assistant", ANSWER_OPENING):
             # The model continues the reply's opening: a "{…" reply goes out as it is after the
-            # opening (a broken one, cut short), any other is the answer's string.
-            reply = reply.removeprefix(ANSWER_OPENING) if reply.startswith("{") else " " + json.dumps(reply)
+            # opening (a broken one, cut short), any other is the answer's string, closed.
+            reply = reply.removeprefix(ANSWER_OPENING) if reply.startswith("{") else json.dumps(reply)[1:]
         self.read.append("")
-        pieces = [Piece(word if i == 0 else " " + word) for i, word in enumerate(reply.split(" ")) if i or word]
-        if alternatives and messages[-1].role == "assistant":
-            # The first token is weighed against an empty string, opened and closed at once.
-            first = pieces[0].text
-            pieces[0] = Piece(first, ((first, 1.0 - self.doubt), (' ""', self.doubt)))
+        pieces = [Piece(word if i == 0 else " " + word) for i, word in enumerate(reply.split(" "))]
         for piece in pieces:
             self.read[-1] += piece.text
             yield piece

@@ -80,16 +80,19 @@ async def test_an_answer_asked_again_from_its_evidence_alone_stands_only_if_the_
     # Read only until the verdict is settled: a word it adds agrees, the rest changes nothing.
     answerer, llm = make(indexed, PODIL_REPLY, "Podil, a neighbourhood in the north of Kyiv", reask=True)
     assert not (await answerer.answer(question)).refused
-    assert llm.read[1] == ' "Podil, a'
+    assert llm.read[1] == "Podil, a"
     for again in ("Kramatorsk", ""):
         answerer, _ = make(indexed, PODIL_REPLY, again, reask=True)
         shown = []
         answer = await answerer.answer(question, on_sentence=shown.append)
         assert answer.refused and shown == [] and answer.reason.startswith("asked again from its evidence alone")
-    answerer, llm = make(indexed, PODIL_REPLY, "Podil", reask=True, reask_max_decline_probability=0.2)
-    llm.doubt = 0.3  # the scripted model now leans to an empty answer, in both replies
+    answerer, llm = make(
+        indexed, PODIL_REPLY, "Podil", reask=True, max_decline_probability=1.0, reask_max_decline_probability=0.2
+    )
+    llm.doubt = 0.3  # the scripted model now leans to an empty answer, asked from the evidence alone
     answer = await answerer.answer(question)
     assert answer.refused and "leaned to declining (p = 0.30)" in (answer.reason or "")
+    assert [request[:-1] for request in llm.doubted] == [llm.requests[1][:-1]]  # weighed after the re-ask
     answerer, llm = make(indexed, PODIL_REPLY)  # off: one request
     assert not (await answerer.answer(question)).refused and len(llm.requests) == 1
     assert AnswerConfig().reask  # on by default
@@ -161,17 +164,21 @@ async def test_a_sentence_near_the_question_is_declined_below_the_chosen_relevan
 
 
 async def test_an_answer_the_model_itself_doubted_is_declined(indexed):
-    """The probability the model gave to an empty answer, where its answer began, is recorded;
-    above answer.max_decline_probability the answer is declined, however well supported."""
-    answerer, llm = make(indexed, PODIL_REPLY, PODIL_REPLY, max_decline_probability=0.2)
+    """The probability the model gave to an empty answer, where it decides whether to answer, is
+    recorded; above answer.max_decline_probability the answer is declined, however well supported.
+    It is asked of the answer's own prompt, and only of an answer the checks let through."""
+    answerer, llm = make(indexed, PODIL_REPLY, PODIL_REPLY, "", max_decline_probability=0.2)
     llm.doubt = 0.1
     answer = await answerer.answer("Which Kyiv neighbourhood was hit?")
     assert not answer.refused and answer.decline_p == pytest.approx(0.1)
+    assert [request[:-1] for request in llm.doubted] == [llm.requests[0][:-1]]
     llm.doubt = 0.3
     shown: list[str] = []
     answer = await answerer.answer("Which Kyiv neighbourhood was hit?", on_sentence=shown.append)
     assert answer.refused and answer.decline_p == pytest.approx(0.3) and shown == []
-    assert answer.reason == "the model itself leaned to 'the article doesn't say' (p = 0.30)"
+    assert answer.reason == "the model itself leaned to 'the article doesn't say' (p = 0.300)"
+    answer = await answerer.answer("Which Kyiv neighbourhood was hit?")  # the model declines: nothing to weigh
+    assert answer.refused and answer.decline_p is None and len(llm.doubted) == 2
 
 
 async def test_the_citation_is_the_supporting_passage_not_the_models_choice(indexed):

@@ -277,7 +277,7 @@ def test_a_streamed_reply_is_complete_once_its_answer_string_closes():
 def test_the_models_own_doubt_is_the_probability_it_gave_an_empty_answer():
     """The pieces after the reply's opening, which stops before the string's quote: at the first,
     every token that opens and closes the string at once declines; one that only opens it does not."""
-    weighed = ((' "', 0.6), (' ""', 0.3), (' ""}', 0.05), ('""', 0.02), (' "\'', 0.03))
+    weighed = ((' "', 0.6), (' ""', 0.3), (' ""}', 0.05), ('""', 0.02), (" \"'", 0.03))
     pieces = [Piece(' "', weighed), Piece("Lviv"), Piece('"')]
     assert decline_probability(pieces) == pytest.approx(0.37)
     assert decline_probability([Piece(' ""', ((' ""', 0.9), (' "', 0.1)))]) == pytest.approx(0.9)

@@ -29,6 +29,7 @@ from bot.answering.guard import steering_reason
 from bot.answering.prompts import (
     ANSWER_OPENING,
     ANSWER_REST_GRAMMAR,
+    DOUBT_OPENING,
     Templates,
     answer_messages,
     article_system_message,
@@ -54,7 +55,7 @@ LLM_DOWN_NOTICE = (
 )
 _PROMPT_OVERHEAD_TOKENS = 400  # system rules, fences and the answer instruction
 _REWRITE_MAX_TOKENS = 64
-ALTERNATIVES = 10  # tokens weighed at each step of the answer, for `decline_probability`
+ALTERNATIVES = 10  # tokens weighed where the model decides to answer, for `decline_probability`
 REASK_MAX_TOKENS = 60  # the few words of the sentence that answer (answer.reask)
 WARM_UP_QUESTION = "What is this about?"  # any question: only the article before it is reused
 
@@ -379,7 +380,7 @@ class Answerer:
         try:
             focus = await asyncio.to_thread(self._focus_excerpt, asked, context)
             messages = answer_messages(self.templates, passages, asked, focus)
-            raw, doubt = await self._generate(messages, timings, start)
+            raw = await self._generate(messages, timings, start)
             headers = await asyncio.to_thread(article_headers, self.library, context.passages)
             checked = check_reply(asked, raw, passages, headers, self.config.subject_check, self.config.max_novel_words)
             relevance = None
@@ -388,8 +389,11 @@ class Answerer:
                 relevance = scored.whole if scored is not None else None
                 if scored is not None and scored.best < self.config.min_evidence_score:
                     checked = f"the supporting sentence does not answer the question (relevance {scored.best:.1f})"
-            if isinstance(checked, tuple) and doubt is not None and doubt > self.config.max_decline_probability:
-                checked = f"the model itself leaned to 'the article doesn't say' (p = {doubt:.2f})"
+            doubt = None
+            if isinstance(checked, tuple) and self.config.max_decline_probability < 1.0:
+                doubt = await self._doubt(messages, timings)
+                if doubt is not None and doubt > self.config.max_decline_probability:
+                    checked = f"the model itself leaned to 'the article doesn't say' (p = {doubt:.3f})"
             if isinstance(checked, tuple) and self.config.asks_again(relevance):
                 checked = await self._reask(asked, checked, context.passages, timings)
             verified = None
@@ -429,25 +433,29 @@ class Answerer:
             decline_p=doubt,
         )
 
-    async def _generate(
-        self, messages: list[ChatMessage], timings: dict[str, float], start: float
-    ) -> tuple[str, float | None]:
-        """The model's whole JSON reply (streamed, so the first token's time is known) and the
-        probability it gave to declining. The stream is closed as soon as the answer's string
-        is: the brace and the end token that follow would cost more decoding steps and add
-        nothing."""
-        reply, pieces = ANSWER_OPENING, list[Piece]()
+    async def _generate(self, messages: list[ChatMessage], timings: dict[str, float], start: float) -> str:
+        """The model's whole JSON reply (streamed, so the first token's time is known). The
+        stream is closed as soon as the answer's string is: the brace and the end token that
+        follow would cost more decoding steps and add nothing."""
+        reply = ANSWER_OPENING
         async with contextlib.aclosing(answer_request(self.llm, messages)) as streamed:
             async for piece in streamed:
-                if not pieces:
+                if reply == ANSWER_OPENING:
                     timings["first_token_s"] = time.perf_counter() - start
                 reply += piece.text
-                pieces.append(piece)
                 if (whole := closed_reply(reply)) is not None:
                     reply = whole
                     break
         timings["llm_s"] = time.perf_counter() - start - timings.get("rewrite_s", 0) - timings.get("retrieve_s", 0)
-        return reply, decline_probability(pieces)
+        return reply
+
+    async def _doubt(self, messages: list[ChatMessage], timings: dict[str, float]) -> float | None:
+        """The model's p(empty answer) to `messages` (`empty_answer_probability`): asked only of
+        an answer the checks let through, right after it, so the server reads one token more."""
+        began = time.perf_counter()
+        doubt = await empty_answer_probability(self.llm, messages)
+        timings["doubt_s"] = time.perf_counter() - began
+        return doubt
 
     async def _reask(
         self, question: str, checked: tuple[str, Evidence], passages: list[Passage], timings: dict[str, float]
@@ -460,9 +468,12 @@ class Answerer:
         answer, evidence = checked
         title = self.library.titles().get(passages[evidence.passage].article_id, "")
         messages = reask_messages(self.templates, title, evidence.context, question)
-        again, doubt = await read_reask(self.llm, messages, question, answer)
+        again = await read_reask(self.llm, messages, question, answer)
+        limit = self.config.reask_max_decline_probability
+        reason = reask_reason(question, answer, again, None, limit)
+        if reason is None and limit < 1.0:
+            reason = reask_reason(question, answer, again, await empty_answer_probability(self.llm, messages), limit)
         timings["reask_s"] = time.perf_counter() - began
-        reason = reask_reason(question, answer, again, doubt, self.config.reask_max_decline_probability)
         return reason or checked
 
     async def _warm_reask(self) -> None:
@@ -586,26 +597,34 @@ def answer_request(
         [*messages, ChatMessage("assistant", ANSWER_OPENING)],
         max_tokens,
         options={"grammar": ANSWER_REST_GRAMMAR},
-        alternatives=ALTERNATIVES,
     )
 
 
-async def read_reask(
-    llm: ChatModel, messages: list[ChatMessage], question: str, answer: str
-) -> tuple[str, float | None]:
-    """The model's reply to the re-ask `messages` of `answer`, and the probability it gave to an
-    empty answer. The reply is read only until its verdict is settled (`settled_reask`): the
-    words after the first one that agrees with the answer change nothing and cost ~0.1 s each
-    on 2 cores."""
-    again, pieces = ANSWER_OPENING, list[Piece]()
+async def read_reask(llm: ChatModel, messages: list[ChatMessage], question: str, answer: str) -> str:
+    """The model's reply to the re-ask `messages` of `answer`. The reply is read only until its
+    verdict is settled (`settled_reask`): the words after the first one that agrees with the
+    answer change nothing and cost ~0.1 s each on 2 cores."""
+    again = ANSWER_OPENING
     async with contextlib.aclosing(answer_request(llm, messages, REASK_MAX_TOKENS)) as streamed:
         async for piece in streamed:
-            pieces.append(piece)
             again += piece.text
             if (settled := settled_reask(question, answer, again)) is not None:
                 again = settled
                 break
-    return again, decline_probability(pieces)
+    return again
+
+
+async def empty_answer_probability(llm: ChatModel, messages: list[ChatMessage]) -> float | None:
+    """The probability the model gives to an empty answer — its own "the article doesn't say" —
+    to `messages` (an answer's or a re-ask's): one token read where it decides whether to answer
+    (`DOUBT_OPENING`). After a reply to the same messages the server has read all but that token,
+    so it costs one decoding step (~0.1 s on 2 cores). None when the server weighs no
+    alternatives."""
+    async with contextlib.aclosing(
+        llm.stream([*messages, ChatMessage("assistant", DOUBT_OPENING)], 1, alternatives=ALTERNATIVES)
+    ) as streamed:
+        pieces = [piece async for piece in streamed]
+    return decline_probability(pieces)
 
 
 def article_headers(library: Library, passages: list[Passage]) -> list[str]:

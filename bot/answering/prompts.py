@@ -21,17 +21,21 @@ PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 CHARS_PER_TOKEN = 3.2
 _FENCE = re.compile(r"</?\s*(?:passages|article|sentence)\s*>", re.IGNORECASE)
 # The reply the model must give: `{"answer": "one short sentence"}`. A request ends with its
-# opening as the assistant's own words, which llama.cpp continues (`answer_request`). The opening
-# stops before the string's quote: the model declines with one token, ` ""` (the string opened
-# and closed at once), and it can only weigh that token where the quote is still to be written.
-# With the quote given, p(empty answer) read 0 in nearly every answer (`decline_probability`).
-ANSWER_OPENING = '{"answer":'
+# opening as the assistant's own words, which llama.cpp continues (`answer_request`).
+ANSWER_OPENING = '{"answer": "'
+# Where the model decides whether to answer at all: before the string's quote. It declines with
+# one token, ` ""` (the string opened and closed at once), which spans the end of ANSWER_OPENING,
+# so after that opening it can never weigh it: p(empty answer) read 0 there in nearly every
+# answer. `empty_answer_probability` asks for this one token separately instead: continuing from
+# here would write the quote itself, and that made every answer ~1 s slower on 2 cores (prompt
+# lookup drafted the few-shot examples after it; bench/results/answer_latency-epyc-doubt.json).
+DOUBT_OPENING = '{"answer":'
 # The rest of the reply as llama.cpp's grammar for the JSON schema {"answer": string} (other keys
-# allowed) has it: the string, its closing quote, then the brace or a comma and another key. The
-# bot stops reading at the quote, but what may follow it matters: the model often closes the
-# string with a token holding more than the quote (`"}`, `",`), and a grammar without them made
-# it write on instead ("Lviv" became "Lviv, close to the Polish border.").
-ANSWER_REST_GRAMMAR = r"""root ::= " "? "\"" char* "\"" space ("}" space | "," space "\"" char*)
+# allowed) has it: the string's characters, its closing quote, then the brace or a comma and
+# another key. The bot stops reading at the quote, but what may follow it matters: the model
+# often closes the string with a token holding more than the quote (`"}`, `",`), and a grammar
+# without them made it write on instead ("Lviv" became "Lviv, close to the Polish border.").
+ANSWER_REST_GRAMMAR = r"""root ::= char* "\"" space ("}" space | "," space "\"" char*)
 char ::= [^"\\\x7F\x00-\x1F] | [\\] (["\\bfnrt] | "u" [0-9a-fA-F]{4})
 space ::= | " " | "\n"{1,2} [ \t]{0,20}"""
 
