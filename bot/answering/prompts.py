@@ -28,7 +28,7 @@ ANSWER_OPENING = '{"answer": "'
 # so after that opening it can never weigh it: p(empty answer) read 0 there in nearly every
 # answer. `empty_answer_probability` asks for this one token separately instead: continuing from
 # here would write the quote itself, and that made every answer ~1 s slower on 2 cores (prompt
-# lookup drafted the few-shot examples after it; bench/results/answer_latency-epyc-doubt.json).
+# lookup drafted the few-shot examples after it; bench/results/answer_latency-epyc-doubt-continued.json).
 DOUBT_OPENING = '{"answer":'
 # The rest of the reply as llama.cpp's grammar for the JSON schema {"answer": string} (other keys
 # allowed) has it: the string's characters, its closing quote, then the brace or a comma and
