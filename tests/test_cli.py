@@ -85,6 +85,19 @@ def test_bad_input_exits_2_and_changes_nothing(run, library, args, stdin, messag
     assert library.store.generation() == generation
 
 
+@pytest.mark.parametrize("args", [("ask", "Where was the rally held?"), ("ask", "--json", "x"), ("chat",)])
+def test_a_question_with_no_article_indexed_says_so_before_loading_any_model(run, monkeypatch, args):
+    """One line saying how to add an article, at once: no model is loaded to find that out."""
+
+    def open_answerer(config, lib):
+        raise AssertionError("the models were loaded for a library with no article")
+
+    monkeypatch.setattr(cli, "open_answerer", open_answerer)
+    code, out, err = run(*args)
+    assert code == 2 and out == "" and err == f"articlebot: error: {cli.NO_ARTICLES_YET}\n"
+    assert "articlebot index add" in err
+
+
 def test_ask_file_answers_every_line_with_one_model(run, library, monkeypatch, tmp_path: Path):
     from bot.answering.config import AnswerConfig
     from bot.answering.pipeline import Answerer

@@ -36,6 +36,7 @@ from index.text import counted, excerpt
 log = logging.getLogger(__name__)
 
 EXIT_USAGE = 2
+NO_ARTICLES_YET = "no articles yet: add one with `articlebot index add PATH|URL|-`"
 USER_ERRORS = (IngestError, NotFoundError, DuplicateError, ConfigError, QuestionError, ModelUnavailable, FeedError)
 
 
@@ -97,7 +98,7 @@ def cmd_index_list(args: argparse.Namespace, config: Config, library: Library) -
             )
         return 0
     if not articles:
-        print("no articles yet: add one with `articlebot index add PATH|URL|-`")
+        print(NO_ARTICLES_YET)
     for article in articles:
         _print_article(article)
     return 0
@@ -184,6 +185,7 @@ def read_batch(path: Path, library: Library, default: str | None) -> list[tuple[
 def cmd_ask(args: argparse.Namespace, config: Config, library: Library) -> int:
     if bool(args.question) == bool(args.file):
         raise QuestionError("give either a QUESTION or --file FILE")
+    _require_articles(library)
     scope = _check_article(library, args.article)
     batch = read_batch(args.file, library, args.article) if args.file else [(" ".join(args.question), scope)]
     answerer = open_answerer(config, library)
@@ -258,7 +260,15 @@ def _chat(answerer: Answerer, scope: list[str] | None) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, config: Config, library: Library) -> int:
+    _require_articles(library)
     return _chat(open_answerer(config, library), _check_article(library, args.article))
+
+
+def _require_articles(library: Library) -> None:
+    """With no article indexed a question has nothing to be answered from: saying so at once
+    spares loading the models first (~15 s on 2 cores)."""
+    if not library.list_articles():
+        raise QuestionError(NO_ARTICLES_YET)
 
 
 def _no_local_server(config: Config) -> bool:
