@@ -237,9 +237,9 @@ _ANSWER_OPENING = re.compile(r'^\s*\{\s*"answer"\s*:\s*"')
 
 def decline_probability(pieces: Sequence[Piece]) -> float | None:
     """The probability the model gave to an empty answer — its own "the article doesn't say" —
-    where its answer's string begins: `pieces` are the reply after the opening
-    (`answer_request`, which stops before the string's quote), and a first token that opens and
-    closes the string at once (` ""`, ` ""}`) declines. None when the pieces carry no
+    where it decides whether to answer: `pieces` are the reply after `DOUBT_OPENING`
+    (`empty_answer_probability`), which stops before the string's quote, and a first token that
+    opens and closes the string at once (` ""`, ` ""}`) declines. None when the pieces carry no
     alternatives (see `ChatModel.stream`)."""
     if not pieces or not pieces[0].alternatives:
         return None
