@@ -93,6 +93,7 @@ async def test_an_answer_asked_again_from_its_evidence_alone_stands_only_if_the_
     answer = await answerer.answer(question)
     assert answer.refused and "leaned to declining (p = 0.30)" in (answer.reason or "")
     assert [request[:-1] for request in llm.doubted] == [llm.requests[1][:-1]]  # weighed after the re-ask
+
     answerer, llm = make(indexed, PODIL_REPLY)  # off: one request
     assert not (await answerer.answer(question)).refused and len(llm.requests) == 1
     assert AnswerConfig().reask  # on by default
@@ -166,7 +167,7 @@ async def test_a_sentence_near_the_question_is_declined_below_the_chosen_relevan
 async def test_an_answer_the_model_itself_doubted_is_declined(indexed):
     """The probability the model gave to an empty answer, where it decides whether to answer, is
     recorded; above answer.max_decline_probability the answer is declined, however well supported.
-    It is asked of the answer's own prompt, and only of an answer the checks let through."""
+    It is asked of the answer's own prompt, right after the answer (none for an empty one)."""
     answerer, llm = make(indexed, PODIL_REPLY, PODIL_REPLY, "", max_decline_probability=0.2)
     llm.doubt = 0.1
     answer = await answerer.answer("Which Kyiv neighbourhood was hit?")
@@ -179,6 +180,13 @@ async def test_an_answer_the_model_itself_doubted_is_declined(indexed):
     assert answer.reason == "the model itself leaned to 'the article doesn't say' (p = 0.300)"
     answer = await answerer.answer("Which Kyiv neighbourhood was hit?")  # the model declines: nothing to weigh
     assert answer.refused and answer.decline_p is None and len(llm.doubted) == 2
+    # Weighed right after the reply, before the checks (a warm-up step let in while they run would
+    # evict the prompt): also recorded for a reply the checks then decline.
+    answerer, llm = make(indexed, "The Eiffel Tower was hit.")
+    llm.doubt = 0.001
+    answer = await answerer.answer("Which Kyiv neighbourhood was hit?")
+    assert answer.refused and answer.reason == "no sentence of the article supports the answer"
+    assert answer.decline_p == pytest.approx(0.001)
 
 
 async def test_the_citation_is_the_supporting_passage_not_the_models_choice(indexed):

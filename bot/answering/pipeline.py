@@ -21,6 +21,7 @@ from bot.answering.evidence import (
     check_reply,
     closed_reply,
     decline_probability,
+    parse_model_answer,
     reask_reason,
     relevance_parts,
     settled_reask,
@@ -381,6 +382,9 @@ class Answerer:
             focus = await asyncio.to_thread(self._focus_excerpt, asked, context)
             messages = answer_messages(self.templates, passages, asked, focus)
             raw = await self._generate(messages, timings, start)
+            # Asked at once: a request in between (a warm-up step while the checks run) would
+            # leave the server to read the whole prompt again for this one token (4–20 s seen).
+            doubt = await self._doubt(messages, timings) if self._weighs_doubt(raw) else None
             headers = await asyncio.to_thread(article_headers, self.library, context.passages)
             checked = check_reply(asked, raw, passages, headers, self.config.subject_check, self.config.max_novel_words)
             relevance = None
@@ -389,11 +393,8 @@ class Answerer:
                 relevance = scored.whole if scored is not None else None
                 if scored is not None and scored.best < self.config.min_evidence_score:
                     checked = f"the supporting sentence does not answer the question (relevance {scored.best:.1f})"
-            doubt = None
-            if isinstance(checked, tuple) and self.config.max_decline_probability < 1.0:
-                doubt = await self._doubt(messages, timings)
-                if doubt is not None and doubt > self.config.max_decline_probability:
-                    checked = f"the model itself leaned to 'the article doesn't say' (p = {doubt:.3f})"
+            if isinstance(checked, tuple) and doubt is not None and doubt > self.config.max_decline_probability:
+                checked = f"the model itself leaned to 'the article doesn't say' (p = {doubt:.3f})"
             if isinstance(checked, tuple) and self.config.asks_again(relevance):
                 checked = await self._reask(asked, checked, context.passages, timings)
             verified = None
@@ -449,9 +450,14 @@ class Answerer:
         timings["llm_s"] = time.perf_counter() - start - timings.get("rewrite_s", 0) - timings.get("retrieve_s", 0)
         return reply
 
+    def _weighs_doubt(self, raw: str) -> bool:
+        """Whether the model's doubt is asked about its reply `raw`: when it is a check at all,
+        and the reply is an answer (an empty one declined by itself)."""
+        return self.config.max_decline_probability < 1.0 and bool((parse_model_answer(raw) or "").strip())
+
     async def _doubt(self, messages: list[ChatMessage], timings: dict[str, float]) -> float | None:
-        """The model's p(empty answer) to `messages` (`empty_answer_probability`): asked only of
-        an answer the checks let through, right after it, so the server reads one token more."""
+        """The model's p(empty answer) to `messages` (`empty_answer_probability`), asked right
+        after its reply to them, so the server reads one token more."""
         began = time.perf_counter()
         doubt = await empty_answer_probability(self.llm, messages)
         timings["doubt_s"] = time.perf_counter() - began
