@@ -383,7 +383,8 @@ class Answerer:
             messages = answer_messages(self.templates, passages, asked, focus)
             raw = await self._generate(messages, timings, start)
             # Asked at once: a request in between (a warm-up step while the checks run) would
-            # leave the server to read the whole prompt again for this one token (4–20 s seen).
+            # leave the server to read the whole prompt again for this one token (4–21 s seen:
+            # bench/results/doubt-signal-cold60.json).
             doubt = await self._doubt(messages, timings) if self._weighs_doubt(raw) else None
             headers = await asyncio.to_thread(article_headers, self.library, context.passages)
             checked = check_reply(asked, raw, passages, headers, self.config.subject_check, self.config.max_novel_words)
