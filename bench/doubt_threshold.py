@@ -48,9 +48,15 @@ def doubt_of(reply: RecordedReply) -> float:
     return reply.record.get("decline_p") or 0.0
 
 
-def threshold_rows(replies: list[RecordedReply], reasked: dict, library: Library, config) -> dict[str, dict]:
-    """Per threshold, the shipped checks and the re-ask with the doubt on top (answers whose
-    re-ask was not recorded stand as the checks left them)."""
+Verdict = tuple[str, int | None] | None  # `judge`'s: (answer, cited passage), or None when declined
+Row = tuple[RecordedReply, tuple[list[float], tuple[str, int]] | None]  # a reply and its `features`
+
+
+def threshold_rows(
+    replies: list[RecordedReply], shipped: dict[str, Verdict], reasked: dict, library: Library, config
+) -> dict[str, dict]:
+    """Per threshold, the shipped checks (`shipped`: each reply's verdict) and the re-ask with the
+    doubt on top (answers whose re-ask was not recorded stand as the checks left them)."""
     declined = set()
     for item in shown_answers(replies, library, config.answer.min_evidence_score):
         if (again := reasked.get(item.reply.question.qid)) is None:
@@ -58,7 +64,7 @@ def threshold_rows(replies: list[RecordedReply], reasked: dict, library: Library
         relevance, reask_declines = reask_outcome(item, again, library, config.answer)
         if reask_declines and config.answer.asks_again(relevance):
             declined.add(item.reply.question.qid)
-    verdicts = [(r, judge_reply(SHIPPED, r, library, config.answer.min_evidence_score)) for r in replies]
+    verdicts = [(r, shipped[r.question.qid]) for r in replies]
     out = {}
     for limit in THRESHOLDS:
         rows = [
@@ -69,9 +75,9 @@ def threshold_rows(replies: list[RecordedReply], reasked: dict, library: Library
     return out
 
 
-def features(reply: RecordedReply, library: Library, with_doubt: bool) -> tuple[list[float], tuple] | None:
-    """The learned gate's inputs for a reply the word checks let through, and its verdict (None
-    when they do not)."""
+def features(reply: RecordedReply, library: Library) -> tuple[list[float], tuple[str, int]] | None:
+    """The learned gate's inputs for a reply the word checks let through, the doubt last, and its
+    verdict (None when they do not)."""
     checked = check_reply(reply.question.question, reply.draft or "", reply.texts, reply.headers)
     if reply.draft is None or isinstance(checked, str):
         return None
@@ -87,31 +93,32 @@ def features(reply: RecordedReply, library: Library, with_doubt: bool) -> tuple[
         min(len(added), 10),
         float(answer.lower().rstrip(".") in evidence.text.lower()),
     ]
-    return row + ([doubt_of(reply)] if with_doubt else []), (answer, evidence.passage)
+    return [*row, doubt_of(reply)], (answer, evidence.passage)
 
 
-def learned_gate(
-    train: list[RecordedReply], test: list[RecordedReply], library: Library, min_score: float, with_doubt: bool
-) -> dict:
-    """The learned gate fitted on `train`, at the highest threshold that keeps the shipped checks'
-    right answers there (`min_score`: answer.min_evidence_score), scored on both."""
-    train_rows = [(r, features(r, library, with_doubt)) for r in train]
-    test_rows = [(r, features(r, library, with_doubt)) for r in test]
+def learned_gate(train_rows: list[Row], test_rows: list[Row], shipped: dict[str, Verdict], with_doubt: bool) -> dict:
+    """The learned gate fitted on `train_rows`, at the highest threshold that keeps the shipped
+    checks' right answers there, scored on both; `with_doubt` False leaves out the last input."""
+    inputs = slice(None) if with_doubt else slice(None, -1)
 
     def judged(rows, accept) -> dict:
         return score(
             [judged_row(r.question, f[1] if f and ok else None, r.context) for (r, f), ok in zip(rows, accept)]
         )
 
-    fitted = [(f[0], (j := judged_row(r.question, f[1], r.context))["gold"] and j["cited"]) for r, f in train_rows if f]
+    fitted = [
+        (f[0][inputs], (j := judged_row(r.question, f[1], r.context))["gold"] and j["cited"])
+        for r, f in train_rows
+        if f
+    ]
     scaler = StandardScaler().fit([x for x, _ in fitted])
     model = LogisticRegression(max_iter=2000).fit(scaler.transform([x for x, _ in fitted]), [y for _, y in fitted])
 
     def probabilities(rows) -> list[float]:
-        return [float(model.predict_proba(scaler.transform([f[0]]))[0, 1]) if f else 0.0 for _, f in rows]
+        return [float(model.predict_proba(scaler.transform([f[0][inputs]]))[0, 1]) if f else 0.0 for _, f in rows]
 
     p_train, p_test = probabilities(train_rows), probabilities(test_rows)
-    keep = score([judged_row(r.question, judge_reply(SHIPPED, r, library, min_score), r.context) for r in train])
+    keep = score([judged_row(r.question, shipped[r.question.qid], r.context) for r, _ in train_rows])
     chosen = max(
         (
             t
@@ -138,24 +145,24 @@ def main() -> None:
     config = load_config(None)
     library = replay_library(args.index, config)
     questions = {q.qid: q for q in load_dataset(args.dataset).questions}
-    results, train, test = {}, [], []
+    results: dict[str, dict] = {}
+    train: list[Row] = []
+    test: list[Row] = []
+    shipped: dict[str, Verdict] = {}
     for eval_dir, reask_json in args.run:
         replies = recorded_replies([eval_dir], questions, library)
+        shipped |= {r.question.qid: judge_reply(SHIPPED, r, library, config.answer.min_evidence_score) for r in replies}
         reasked = {row["qid"]: row for row in json.loads(reask_json.read_text())["rows"]}
-        results[eval_dir.name] = threshold_rows(replies, reasked, library, config)
-        (train if eval_dir.name in args.train else test).extend(replies)
-    min_score = config.answer.min_evidence_score
+        results[eval_dir.name] = threshold_rows(replies, shipped, reasked, library, config)
+        (train if eval_dir.name in args.train else test).extend((r, features(r, library)) for r in replies)
+
+    def as_shipped(rows: list[Row]) -> dict:
+        return score([judged_row(r.question, shipped[r.question.qid], r.context) for r, _ in rows])
+
     gates = {
-        "shipped checks (no re-ask)": {
-            "train": score(
-                [judged_row(r.question, judge_reply(SHIPPED, r, library, min_score), r.context) for r in train]
-            ),
-            "test": score(
-                [judged_row(r.question, judge_reply(SHIPPED, r, library, min_score), r.context) for r in test]
-            ),
-        },
-        "learned gate": learned_gate(train, test, library, min_score, with_doubt=True),
-        "learned gate without the doubt": learned_gate(train, test, library, min_score, with_doubt=False),
+        "shipped checks (no re-ask)": {"train": as_shipped(train), "test": as_shipped(test)},
+        "learned gate": learned_gate(train, test, shipped, with_doubt=True),
+        "learned gate without the doubt": learned_gate(train, test, shipped, with_doubt=False),
     }
     write_result(args.name, {"dataset": str(args.dataset), "thresholds": results, "gates": gates})
     print_table(
