@@ -220,6 +220,14 @@ def test_repeating_the_question_or_no_number_is_not_an_answer():
     assert not_an_answer("How many were wounded?", "Nineteen were wounded.") is None
 
 
+def test_a_how_many_answer_may_state_its_amount_in_words():
+    assert not_an_answer("How much coal did the new engine use?", "Half as much coal as the old one.") is None
+    assert not_an_answer("How much do families earning less pay?", "Nothing.") is None
+    assert not_an_answer("How many outputs does each input get?", "A single output.") is None
+    assert not_an_answer("How many people fled?", "Thousands of people fled.") is None
+    assert not_an_answer("How many people fled?", "Many people fled the city.") is not None
+
+
 def test_subject_of_the_question():
     assert question_subject("How many tanks has Russia lost?") == ({"tank"}, {"russia"})
     assert question_subject("How many people fled?") == (set(), set())  # "people" is implied by any count
@@ -263,6 +271,15 @@ def test_every_name_of_a_question_naming_one_or_two_must_be_in_the_evidence():
     visit = "John Paul arrived in Warsaw on 2 June 1979."
     assert off_topic("When did Pope John Paul arrive in Warsaw?", visit, visit) is None
     assert off_topic("When did Pope John Paul arrive in Krakow?", visit, visit) is not None
+
+
+def test_a_name_the_reader_mistypes_still_names_it_but_a_swapped_name_does_not():
+    sentence = "ARPANET and SITA HLN became operational in 1969, and Zelensky visited troops in Kramatorsk."
+    assert off_topic("When did ARPNET become operational?", sentence, sentence) is None
+    assert off_topic("When did Zelenksy visit troops in Kramatorks?", sentence, sentence) is None
+    assert off_topic("When did ARPANET reach Austria?", "ARPANET reached Australia in 1989.", "") is not None
+    # Short names are compared exactly: "Paris" is not "Parma".
+    assert off_topic("When did SITA open in Parma?", "SITA opened in Paris in 1969.", "") is not None
 
 
 def test_a_streamed_reply_is_complete_once_its_answer_string_closes():

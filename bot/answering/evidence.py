@@ -127,6 +127,12 @@ _SWAPPED_PREFIXES = (("under", "over"), ("over", "under"))
 _ALWAYS_NEGATING = ("un", "non", "dis")
 _HYPHENATED_PREFIX = re.compile(rf"\b({'|'.join(_NEGATING_PREFIXES)})-", re.IGNORECASE)
 _HOW_MANY = re.compile(r"\bhow\s+(?:many|much)\s+([^\W\d_]+)", re.IGNORECASE)
+# Words that state an amount without a number: a "how many/much" answer may be one of them
+# ("half as much coal", "nothing", "a single output", "dozens of empires").
+_AMOUNT_WORDS = frozenset(
+    "half halves quarter twice double triple thrice nothing single dozen dozens hundreds thousands millions "
+    "billions".split()
+)
 # Questions whose answer is a point in time: it must carry a number, a weekday or a month.
 _WHAT_TIME = re.compile(r"\b(?:what|which)\s+(?:time|year|day|date|month|century)\b|\bhow long ago\b", re.IGNORECASE)
 _TIME_WORDS = frozenset(
@@ -422,7 +428,10 @@ def off_topic(question: str, evidence: str, context: str) -> str | None:
     counted, names = question_subject(question)
     if counted and not counted & _content_with_units(evidence):
         return f"the evidence does not mention the {'/'.join(sorted(counted))} the question counts"
-    missing = names - _content_with_units(context) - acronyms(context) - _numbers(context)
+    stated = _content_with_units(context)
+    missing = names - stated - acronyms(context) - _numbers(context)
+    # A reader's typo ("ARPNET" for "ARPANET") still names it; a swapped name is a different word.
+    missing = {name for name in missing if not any(_one_typo_apart(name, word) for word in stated)}
     if missing and (len(names) <= _ALL_NAMES_UP_TO or len(missing) > 1):
         return f"the evidence does not mention {', '.join(sorted(missing))}"
     if number := missing_number(question, context):
@@ -440,6 +449,24 @@ def off_topic(question: str, evidence: str, context: str) -> str | None:
         # 0.30% of answerable ones.
         return f"the evidence says {opposite[1]!r} where the question says {opposite[0]!r}"
     return None
+
+
+# Names shorter than this are compared exactly: one letter changes a short word into another.
+_TYPO_MIN_LETTERS = 6
+
+
+def _one_typo_apart(typed: str, word: str) -> bool:
+    """Whether `typed` is `word` with one letter left out, added or changed, or two neighbours
+    swapped (both at least _TYPO_MIN_LETTERS long, with the same first letter). Hand-written: a
+    few lines do not need a fuzzy-matching dependency."""
+    if min(len(typed), len(word)) < _TYPO_MIN_LETTERS or typed[0] != word[0] or abs(len(typed) - len(word)) > 1:
+        return False
+    short, long_ = sorted((typed, word), key=len)
+    i = next((k for k, (a, b) in enumerate(zip(short, long_)) if a != b), len(short))
+    if len(short) < len(long_):
+        return short[i:] == long_[i + 1 :]
+    swapped = short[i : i + 2] == long_[i : i + 2][::-1] and short[i + 2 :] == long_[i + 2 :]
+    return swapped or short[i + 1 :] == long_[i + 1 :]
 
 
 def missing_number(question: str, context: str) -> str | None:
@@ -555,7 +582,7 @@ def not_an_answer(question: str, answer: str) -> str | None:
     the question, or a "how many/much" question gets no number."""
     if not content_tokens(answer) - content_tokens(question) - _QUESTION_OPENERS:
         return "the answer only repeats the question"
-    if _HOW_MANY.search(question) and not _numbers(answer) and "dozen" not in answer.lower():
+    if _HOW_MANY.search(question) and not _numbers(answer) and not _AMOUNT_WORDS & set(words(answer)):
         return "a how-many question got no number"
     if _WHAT_TIME.search(question) and not _numbers(answer) and not _TIME_WORDS & set(words(answer)):
         return "a when question got no time"
