@@ -2,13 +2,18 @@
 time to first token, total time and tokens/s for ten questions, after the start-up warm-up
 that puts the whole-article prompt prefix into llama.cpp's cache.
 
-Run: .venv/bin/python bench/answer_latency.py [--config config.toml]
+With --during-warm-up, a second article (a public SQuAD 2.0 article of ~2,800 words) is added
+and warmed in the background, as `/article add` does, while the ten questions are asked: a
+question should wait for one warm-up step at most, not for one before each of its requests.
+
+Run: .venv/bin/python bench/answer_latency.py [--config config.toml] [--during-warm-up]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import tempfile
@@ -24,7 +29,13 @@ from bot.runtime import kept_prefixes_dir
 from index.embed import Embedder
 from index.ingest import read_file
 from index.library import Library
+from index.models import Document
 from index.rerank import CrossEncoderReranker
+
+SQUAD_PARAGRAPHS = (
+    Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "squad2-dev-public" / "paragraphs.jsonl"
+)
+WARMED_MEANWHILE = "1973_oil_crisis"  # long enough to be warming through all ten questions
 
 QUESTIONS = [
     "How many people have fled Ukraine?",
@@ -57,8 +68,11 @@ class CountingLLM:
     async def complete(self, messages, max_tokens, *, options=None):
         return await self.inner.complete(messages, max_tokens, options=options)
 
-    async def prefill(self, messages, when_idle=False, keep=False, resumes=None):
-        await self.inner.prefill(messages, when_idle, keep, resumes)
+    async def prefill(self, messages, when_idle=False, keep=False, resumes=None, for_question=False):
+        await self.inner.prefill(messages, when_idle, keep, resumes, for_question)
+
+    def question(self):
+        return self.inner.question()
 
     def is_kept(self, messages):
         return self.inner.is_kept(messages)
@@ -67,10 +81,18 @@ class CountingLLM:
         return await self.inner.yes_probability(messages)
 
 
-async def measure(answerer: Answerer, llm: CountingLLM) -> tuple[float, list[dict]]:
+def squad_article(doc_id: str) -> Document:
+    rows = [json.loads(line) for line in SQUAD_PARAGRAPHS.read_text().splitlines()]
+    ordered = sorted((r for r in rows if r["doc_id"] == doc_id), key=lambda r: r["para_index"])
+    return Document(text="\n\n".join(r["text"] for r in ordered), title=doc_id.replace("_", " "))
+
+
+async def measure(answerer: Answerer, llm: CountingLLM, warmed_meanwhile: str | None) -> tuple[float, list[dict]]:
     start = time.perf_counter()
     await answerer.warm(["sample"])
     warm_s = time.perf_counter() - start
+    if warmed_meanwhile is not None:
+        answerer.warm_in_background([warmed_meanwhile])
     rows = []
     for question in QUESTIONS:
         llm.chunks = 0
@@ -107,12 +129,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", type=Path, default=None)
     parser.add_argument("--name", default="answer_latency", help="result file name under bench/results/")
+    parser.add_argument("--during-warm-up", action="store_true", help="ask while another article is being warmed")
     args = parser.parse_args()
     config = load_config(args.config)
     with tempfile.TemporaryDirectory() as tmp:
         reranker = CrossEncoderReranker(threads=config.embedding.threads)
         library = Library(Path(tmp), config.chunking, config.search, Embedder(config.embedding), reranker)
         library.add(read_file(config.path(config.store.sample_article), config.ingest), article_id="sample")
+        warmed_meanwhile = None
+        if args.during_warm_up:
+            warmed_meanwhile = library.add(squad_article(WARMED_MEANWHILE), article_id="meanwhile").id
         # Prefixes kept on disk as the bot keeps them (bot.runtime): the re-ask's instructions are
         # read back from their file after each answer's article.
         llm = CountingLLM(LLMClient(config.llm, config.models_dir, kept_prefixes_dir(Path(tmp))))
@@ -120,7 +146,7 @@ def main() -> None:
         llm.inner.start()
         start_s = time.perf_counter() - start
         try:
-            warm_s, rows = asyncio.run(measure(Answerer(library, llm, config.answer), llm))
+            warm_s, rows = asyncio.run(measure(Answerer(library, llm, config.answer), llm, warmed_meanwhile))
         finally:
             llm.inner.stop()
     firsts = [r["first_token_s"] for r in rows if r["first_token_s"] is not None]
@@ -129,6 +155,7 @@ def main() -> None:
     summary = {
         "model": config.llm.model,
         "threads": config.llm.threads,
+        "during_warm_up_of": warmed_meanwhile,
         "server_start_s": round(start_s, 2),
         "warmup_s": round(warm_s, 2),
         "first_token": summarize_ms(firsts),

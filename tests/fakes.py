@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -72,10 +73,15 @@ class ScriptedLLM(ChatModel):
         when_idle: bool = False,
         keep: bool = False,
         resumes: list[ChatMessage] | None = None,
+        for_question: bool = False,
     ) -> None:
         self.warmups.append(messages)
         if keep:
             self.kept.add(messages[0].content)
+
+    @contextlib.asynccontextmanager
+    async def question(self) -> AsyncIterator[None]:
+        yield
 
     def is_kept(self, messages: list[ChatMessage]) -> bool:
         return messages[0].content in self.kept

@@ -72,3 +72,36 @@ async def test_a_deliberate_warm_up_does_not_wait_for_quiet():
     async with asyncio.timeout(1):
         async with gate.hold(BACKGROUND):
             pass
+
+
+async def test_no_warm_up_step_runs_between_the_requests_of_one_question():
+    gate = PriorityGate(1)
+    order: list[str] = []
+
+    async def warm_up() -> None:
+        async with gate.hold(BACKGROUND):
+            order.append("warm-up")
+
+    async with asyncio.timeout(1), gate.question():
+        async with gate.hold(QUESTION):
+            order.append("answer")
+            stepping = asyncio.create_task(warm_up())  # arrives while the answer is written
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.05)  # the checks run: the model is free, the warm-up waits
+        async with gate.hold(QUESTION):  # and the question's next request takes it
+            order.append("re-ask")
+    async with asyncio.timeout(1):
+        await stepping  # and goes once the question is done
+    assert order == ["answer", "re-ask", "warm-up"]
+
+
+async def test_a_question_takes_the_model_while_held_back_warm_ups_wait():
+    gate = PriorityGate(1)
+    async with gate.question():
+        waiting = asyncio.create_task(gate.hold(BACKGROUND).__aenter__())
+        await asyncio.sleep(0)
+        async with asyncio.timeout(1):  # the free slot is not kept for the warm-up
+            async with gate.question(), gate.hold(QUESTION):
+                pass
+    async with asyncio.timeout(1):
+        await waiting

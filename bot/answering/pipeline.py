@@ -346,6 +346,16 @@ class Answerer:
         on_sentence: OnSentence | None = None,
     ) -> Answer:
         """Answer `question` from the articles in scope; `on_sentence` gets the answer once it is checked."""
+        async with self.llm.question():  # no warm-up step between this question's requests
+            return await self._answer(question, article_ids, history, on_sentence)
+
+    async def _answer(
+        self,
+        question: str,
+        article_ids: Collection[str] | None,
+        history: Sequence[Turn],
+        on_sentence: OnSentence | None,
+    ) -> Answer:
         start = time.perf_counter()
         question = self.check_question(question)
         timings: dict[str, float] = {}
@@ -471,7 +481,7 @@ class Answerer:
         sentences and the one before them, no article around them — undoes it: the model then
         answers something else, or leans to an empty answer (bench/reask_evidence.py)."""
         began = time.perf_counter()
-        await self._warm_reask()
+        await self._warm_reask(for_question=True)
         answer, evidence = checked
         title = self.library.titles().get(passages[evidence.passage].article_id, "")
         messages = reask_messages(self.templates, title, evidence.context, question)
@@ -483,17 +493,18 @@ class Answerer:
         timings["reask_s"] = time.perf_counter() - began
         return reason or checked
 
-    async def _warm_reask(self) -> None:
+    async def _warm_reask(self, for_question: bool = False) -> None:
         """Have the server read and keep the re-ask's instructions (once): the re-ask's prompt
         shares nothing with the article the answer was read after, so without a kept prefix
         each re-ask read its ~250 tokens of instructions again (9.7 s p50 on the 2-core Xeon);
-        restored from its file, only the evidence and question are read."""
+        restored from its file, only the evidence and question are read. `for_question`: read
+        for a re-ask that waits for it."""
         if self._reask_warm:
             return
         prefix = reask_prefix(self.templates)
         if not await asyncio.to_thread(self.llm.is_kept, prefix):
             try:
-                await self.llm.prefill(prefix, keep=True)
+                await self.llm.prefill(prefix, keep=True, for_question=for_question)
             except LLMError as exc:  # the re-ask itself then reads them (or fails and says so)
                 log.warning("could not warm the re-ask's instructions: %s", exc)
                 return
@@ -541,7 +552,10 @@ class Answerer:
         try:
             for end in ends:
                 messages = answer_messages(self.templates, texts[:end], WARM_UP_QUESTION)
-                await self.llm.prefill(messages, when_idle, keep=end == len(texts), resumes=previous)
+                # `at_once` is a question's own read, which it waits for: inside its `question()`.
+                await self.llm.prefill(
+                    messages, when_idle, keep=end == len(texts), resumes=previous, for_question=at_once
+                )
                 previous = messages
         except LLMError as exc:
             log.warning("warm-up failed: %s", exc)

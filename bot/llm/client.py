@@ -134,6 +134,13 @@ class LLMClient:
         return self._gate
 
     @contextlib.asynccontextmanager
+    async def question(self) -> AsyncIterator[None]:
+        """Around all the requests of one question (`PriorityGate.question`)."""
+        self._bind_to_running_loop()
+        async with self._the_gate().question():
+            yield
+
+    @contextlib.asynccontextmanager
     async def _request(
         self, messages: list[ChatMessage], priority: int = QUESTION, resumes: list[ChatMessage] | None = None
     ) -> AsyncIterator[openai.AsyncOpenAI]:
@@ -276,12 +283,15 @@ class LLMClient:
         when_idle: bool = False,
         keep: bool = False,
         resumes: list[ChatMessage] | None = None,
+        for_question: bool = False,
     ) -> None:
         """Have the server read `messages` (and cache them), after any waiting question; with
         `when_idle`, only once questions have stopped coming (llm.warm_up_after_idle_s); with
         `keep`, also kept on disk (see `is_kept`). `resumes`: the previous step of the same
-        warm-up, whose prompt these messages extend."""
-        async with self._request(messages, IDLE if when_idle else BACKGROUND, resumes) as client:
+        warm-up, whose prompt these messages extend. `for_question`: for the question being
+        answered, as one of its own requests (a warm-up would wait for it to be done)."""
+        priority = QUESTION if for_question else IDLE if when_idle else BACKGROUND
+        async with self._request(messages, priority, resumes) as client:
             await client.chat.completions.create(
                 model=self.config.model, messages=[m.as_dict() for m in messages], max_tokens=1, temperature=0.0
             )

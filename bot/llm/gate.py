@@ -7,6 +7,11 @@ one waits a few seconds at most, and the warm-up goes on between questions. A sp
 warm-up (IDLE: an article a question was routed to, which may never be asked about again) starts
 a step only once no question has reached the model for `idle_s`: questions that come one after
 another (a busy channel, a batch) never wait behind one of its steps.
+
+A question makes several requests (its answer, the model's doubt, the re-ask). Inside
+`question()` no warm-up step starts between them: each step it let in meant a wait of a few
+seconds and the question's prompt read back into the server, so a question asked while an article
+was being warmed waited for up to three steps (bench/answer_latency.py --during-warm-up).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class PriorityGate:
 
     @contextlib.asynccontextmanager
     async def hold(self, priority: int = QUESTION) -> AsyncIterator[None]:
+        """The model, for one request."""
         if priority == QUESTION:
             self._questions += 1
         elif priority == IDLE:
@@ -43,8 +49,24 @@ class PriorityGate:
                 self._release()
         finally:
             if priority == QUESTION:
-                self._questions -= 1
-                self._last_question = asyncio.get_running_loop().time()
+                self._question_done()
+
+    @contextlib.asynccontextmanager
+    async def question(self) -> AsyncIterator[None]:
+        """A question being answered, from its first request to its last: warm-ups wait until it
+        is done (its own requests still `hold` the model one at a time)."""
+        self._questions += 1
+        try:
+            yield
+        finally:
+            self._question_done()
+
+    def _question_done(self) -> None:
+        self._questions -= 1
+        self._last_question = asyncio.get_running_loop().time()
+        if self._questions == 0 and self._free > 0 and self._waiting:
+            self._free -= 1  # a warm-up held back while questions were answered may go now
+            self._release()
 
     async def _quiet(self) -> None:
         """Return once no question is in, and none has been for `idle_s`."""
@@ -56,7 +78,7 @@ class PriorityGate:
             await asyncio.sleep(max(self._idle_s - idle_for, 0.05))
 
     async def _acquire(self, priority: int) -> None:
-        if self._free > 0 and not self._waiting:
+        if self._may_take_free_slot(priority):
             self._free -= 1
             return
         granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -68,8 +90,20 @@ class PriorityGate:
                 self._release()  # granted just as we were cancelled: pass the slot on
             raise
 
+    def _may_take_free_slot(self, priority: int) -> bool:
+        """A question goes first unless another question waits; a warm-up only when nothing
+        waits and no question is being answered (warm-ups held back wait with a free slot)."""
+        if self._free == 0:
+            return False
+        live = [p for p, _, granted in self._waiting if not granted.done()]
+        if priority == QUESTION:
+            return QUESTION not in live
+        return not live and self._questions == 0
+
     def _release(self) -> None:
         while self._waiting:
+            if self._waiting[0][0] != QUESTION and self._questions > 0:
+                break  # only warm-ups wait, and a question is still being answered
             _, _, granted = heapq.heappop(self._waiting)
             if not granted.done():  # skip waiters that were cancelled meanwhile
                 granted.set_result(None)

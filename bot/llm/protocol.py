@@ -7,6 +7,7 @@ test fakes. Answering imports this module only, never the client or the server.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -66,11 +67,18 @@ class ChatModel(Protocol):
         when_idle: bool = False,
         keep: bool = False,
         resumes: list[ChatMessage] | None = None,
+        for_question: bool = False,
     ) -> None:
         """Let the server read and cache `messages` in the background, after any waiting question
         (with `when_idle`: only once questions have stopped coming for a while; with `keep`: also
         kept where it outlives a restart, when the model can). `resumes`: the previous step of
-        the same warm-up, whose prompt `messages` extend."""
+        the same warm-up, whose prompt `messages` extend. `for_question`: read now, for the
+        question being answered (inside `question()`), which waits for it."""
+        ...
+
+    def question(self) -> AbstractAsyncContextManager[None]:
+        """Around all the requests of one question: no background warm-up is let in between
+        them."""
         ...
 
     def is_kept(self, messages: list[ChatMessage]) -> bool:
