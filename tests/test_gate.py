@@ -105,3 +105,14 @@ async def test_a_question_takes_the_model_while_held_back_warm_ups_wait():
                 pass
     async with asyncio.timeout(1):
         await waiting
+
+
+async def test_every_free_slot_goes_to_a_held_back_warm_up_once_the_question_is_done():
+    gate = PriorityGate(2)
+    holds = [gate.hold(BACKGROUND) for _ in range(2)]  # referenced: none lets go of the model
+    async with gate.question():
+        warm_ups = [asyncio.create_task(hold.__aenter__()) for hold in holds]
+        await asyncio.sleep(0)
+        assert not any(w.done() for w in warm_ups)
+    async with asyncio.timeout(1):
+        await asyncio.gather(*warm_ups)

@@ -64,8 +64,9 @@ class PriorityGate:
     def _question_done(self) -> None:
         self._questions -= 1
         self._last_question = asyncio.get_running_loop().time()
-        if self._questions == 0 and self._free > 0 and self._waiting:
-            self._free -= 1  # a warm-up held back while questions were answered may go now
+        # Warm-ups held back while questions were answered may go now, one a free slot.
+        while self._questions == 0 and self._free > 0 and any(not granted.done() for *_, granted in self._waiting):
+            self._free -= 1
             self._release()
 
     async def _quiet(self) -> None:
