@@ -392,9 +392,11 @@ class Answerer:
             focus = await asyncio.to_thread(self._focus_excerpt, asked, context)
             messages = answer_messages(self.templates, passages, asked, focus)
             raw = await self._generate(messages, timings, start)
-            # Asked at once: a request in between (a warm-up step while the checks run) would
-            # leave the server to read the whole prompt again for this one token (4–21 s seen:
-            # bench/results/doubt-signal-cold60.json).
+            # Asked at once, before the checks, so that every draft's doubt is recorded: a replay
+            # of changed checks (bench/doubt_threshold.py) needs it for drafts they declined. (It
+            # was first moved here because a warm-up step let in while the checks ran left the
+            # server to read the whole prompt again, 4–21 s: bench/results/doubt-signal-cold60.json.
+            # `answer()`'s question() now keeps warm-ups out.)
             doubt = await self._doubt(messages, timings) if self._weighs_doubt(raw) else None
             headers = await asyncio.to_thread(article_headers, self.library, context.passages)
             checked = check_reply(asked, raw, passages, headers, self.config.subject_check, self.config.max_novel_words)
