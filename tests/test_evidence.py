@@ -280,6 +280,11 @@ def test_a_name_the_reader_mistypes_still_names_it_but_a_swapped_name_does_not()
     assert off_topic("When did ARPANET reach Austria?", "ARPANET reached Australia in 1989.", "") is not None
     # Short names are compared exactly: "Paris" is not "Parma".
     assert off_topic("When did SITA open in Parma?", "SITA opened in Paris in 1969.", "") is not None
+    # The same for the thing a "how many" question counts, and the words it shares with the evidence.
+    rally = "Moscow police said more than 200,000 soldiers were at the stadium."
+    assert off_topic("How many soldeirs were at the stadium?", rally, rally) is None
+    assert off_topic("How many sailors were at the stadium?", rally, rally) is not None
+    assert off_topic("Who was in the stadum?", rally, rally) is None
 
 
 def test_a_streamed_reply_is_complete_once_its_answer_string_closes():

@@ -426,12 +426,12 @@ def off_topic(question: str, evidence: str, context: str) -> str | None:
     """Why the evidence is not about what was asked, or None. `context` is the evidence with the
     sentence before it (a name may be given a sentence earlier), plus the article's header."""
     counted, names = question_subject(question)
-    if counted and not counted & _content_with_units(evidence):
+    # A reader's typo ("ARPNET" for "ARPANET", "soldeirs") still names a word of the evidence; a
+    # swapped name is a different word.
+    if counted and _mistyped(counted, _content_with_units(evidence)) == counted:
         return f"the evidence does not mention the {'/'.join(sorted(counted))} the question counts"
     stated = _content_with_units(context)
-    missing = names - stated - acronyms(context) - _numbers(context)
-    # A reader's typo ("ARPNET" for "ARPANET") still names it; a swapped name is a different word.
-    missing = {name for name in missing if not any(_one_typo_apart(name, word) for word in stated)}
+    missing = _mistyped(names - stated - acronyms(context) - _numbers(context), stated)
     if missing and (len(names) <= _ALL_NAMES_UP_TO or len(missing) > 1):
         return f"the evidence does not mention {', '.join(sorted(missing))}"
     if number := missing_number(question, context):
@@ -441,7 +441,7 @@ def off_topic(question: str, evidence: str, context: str) -> str | None:
         # …?"), and 458 of those point at an affirmative sentence; 24 of 2,904 answerable do.
         return "a negated question, an affirmative evidence"
     asked = content_tokens(question) - _QUESTION_OPENERS
-    if asked and not asked & content_tokens(evidence):
+    if asked and _mistyped(asked, content_tokens(evidence)) == asked:
         return "the evidence shares no word with the question"
     if opposite := opposite_word(question, evidence):
         # SQuAD 2.0's adversarial unanswerables swap a word for its opposite. Outside sample_500
@@ -451,8 +451,13 @@ def off_topic(question: str, evidence: str, context: str) -> str | None:
     return None
 
 
-# Names shorter than this are compared exactly: one letter changes a short word into another.
+# Words shorter than this are compared exactly: one letter changes a short word into another.
 _TYPO_MIN_LETTERS = 6
+
+
+def _mistyped(wanted: set[str], stated: set[str]) -> set[str]:
+    """The words of `wanted` that are in `stated` neither as they are nor with one typo."""
+    return {w for w in wanted - stated if not any(_one_typo_apart(w, word) for word in stated)}
 
 
 def _one_typo_apart(typed: str, word: str) -> bool:
