@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import tempfile
@@ -24,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import print_table, summarize_ms, write_result
 from bot.answering.pipeline import Answerer
 from bot.config import load_config
+from bot.evaluation.evaluate import load_dataset
 from bot.llm.client import LLMClient
 from bot.runtime import kept_prefixes_dir
 from index.embed import Embedder
@@ -32,9 +32,7 @@ from index.library import Library
 from index.models import Document
 from index.rerank import CrossEncoderReranker
 
-SQUAD_PARAGRAPHS = (
-    Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "squad2-dev-public" / "paragraphs.jsonl"
-)
+SQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "squad2-dev-public"
 WARMED_MEANWHILE = "1973_oil_crisis"  # long enough to be warming through all ten questions
 
 QUESTIONS = [
@@ -82,9 +80,8 @@ class CountingLLM:
 
 
 def squad_article(doc_id: str) -> Document:
-    rows = [json.loads(line) for line in SQUAD_PARAGRAPHS.read_text().splitlines()]
-    ordered = sorted((r for r in rows if r["doc_id"] == doc_id), key=lambda r: r["para_index"])
-    return Document(text="\n\n".join(r["text"] for r in ordered), title=doc_id.replace("_", " "))
+    title, paragraphs = load_dataset(SQUAD).articles[doc_id]
+    return Document(text="\n\n".join(text for _, text in paragraphs), title=title)
 
 
 async def measure(answerer: Answerer, llm: CountingLLM, warmed_meanwhile: str | None) -> tuple[float, list[dict]]:
