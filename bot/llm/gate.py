@@ -65,7 +65,7 @@ class PriorityGate:
         self._questions -= 1
         self._last_question = asyncio.get_running_loop().time()
         # Warm-ups held back while questions were answered may go now, one a free slot.
-        while self._questions == 0 and self._free > 0 and any(not granted.done() for *_, granted in self._waiting):
+        while self._questions == 0 and self._free > 0 and self._live_waiters():
             self._free -= 1
             self._release()
 
@@ -96,10 +96,14 @@ class PriorityGate:
         waits and no question is being answered (warm-ups held back wait with a free slot)."""
         if self._free == 0:
             return False
-        live = [p for p, _, granted in self._waiting if not granted.done()]
+        live = self._live_waiters()
         if priority == QUESTION:
             return QUESTION not in live
         return not live and self._questions == 0
+
+    def _live_waiters(self) -> list[int]:
+        """The priorities of the waiters not cancelled meanwhile."""
+        return [priority for priority, _, granted in self._waiting if not granted.done()]
 
     def _release(self) -> None:
         while self._waiting:
