@@ -130,6 +130,24 @@ def test_an_acronym_matches_the_name_the_article_spells_out():
     assert attribute("Spain joined the EU in 1987.", question, article) is None
 
 
+def test_a_country_named_by_its_capital_or_its_people_is_named():
+    article = ["Biden and Chinese leader Xi Jinping spoke in a bid by the U.S. to deter Beijing from helping Russia."]
+    question = "Which country did the U.S. want to deter from helping Russia?"
+    assert attribute("China", question, article) is not None
+    assert attribute("China", question, ["Xi Jinping spoke in a bid by the U.S. to deter Beijing."]) is not None
+    assert attribute("Japan", question, article) is None
+    # Only that way round: a country does not say which of its cities is meant.
+    assert attribute("Beijing", question, ["The U.S. wants to deter China from helping Russia."]) is None
+    # A lower-case word is no name ("male workers" are not in the Maldives).
+    assert attribute("Maldives", "Where did the male workers strike?", ["The male workers went on strike."]) is None
+    # Asked again, the model may name the capital where the answer named its country; a capital
+    # of a country the question itself names is no agreement.
+    assert reask_agreement(question, "China", '{"answer": "Beijing"}') == "agrees"
+    assert (
+        reask_agreement("Which city in Russia hosted it?", "St Petersburg, Russia", '{"answer": "Moscow"}') == "differs"
+    )
+
+
 def test_a_question_whose_word_the_evidence_turns_into_its_opposite_is_declined():
     assert opposite_word("What is the lowest point of the plateau?", "The highest point is 300 m.") == (
         "lowest",

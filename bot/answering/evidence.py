@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.answering.places import implied_country_tokens
 from bot.llm.protocol import Piece
 from index.models import Span
 from index.text import NUMBER, TOKEN, acronyms, content_tokens, key_tokens, normalise, roman_value, split_sentences
@@ -363,9 +364,10 @@ def _with_number_words(tokens: set[str]) -> set[str]:
 
 def _evidence_tokens(text: str) -> set[str]:
     """What an answer's words are matched against: the text's words, its number words as digits,
-    its units' names and the acronyms of its names (evidence side only: an answer's own initials
-    are no claim)."""
-    return _with_number_words(_content_with_units(text) | acronyms(text))
+    its units' names, the acronyms of its names and the countries it names by their capital or
+    people ("Beijing", "Chinese": China). Evidence side only: an answer's own initials are no
+    claim, and a country does not name its capital."""
+    return _with_number_words(_content_with_units(text) | acronyms(text) | implied_country_tokens(text))
 
 
 def _content_with_units(text: str) -> set[str]:
@@ -550,6 +552,8 @@ def reask_agreement(question: str, answer: str, again: str) -> str:
         return "declined"
     if not (added := added_words(question, again)):
         return "neutral"
+    # Asked again from "…to deter Beijing…", it may name the capital where the answer named China.
+    added |= implied_country_tokens(parse_model_answer(again) or "") - content_tokens(question)
     return "agrees" if added & content_tokens(answer) else "differs"
 
 
