@@ -130,18 +130,24 @@ def test_an_acronym_matches_the_name_the_article_spells_out():
     assert attribute("Spain joined the EU in 1987.", question, article) is None
 
 
-def test_a_country_named_by_its_capital_or_its_people_is_named():
-    article = ["Biden and Chinese leader Xi Jinping spoke in a bid by the U.S. to deter Beijing from helping Russia."]
+def test_a_country_named_by_its_capital_is_named():
     question = "Which country did the U.S. want to deter from helping Russia?"
-    assert attribute("China", question, article) is not None
     assert attribute("China", question, ["Xi Jinping spoke in a bid by the U.S. to deter Beijing."]) is not None
-    assert attribute("Japan", question, article) is None
+    assert attribute("Japan", question, ["Xi Jinping spoke in a bid by the U.S. to deter Beijing."]) is None
     # Only that way round: a country does not say which of its cities is meant.
     assert attribute("Beijing", question, ["The U.S. wants to deter China from helping Russia."]) is None
+    # Nor a people's name: Japanese imports leading the market is not Japan leading in imports.
+    question = "What country became a leader in importing large cars?"
+    assert attribute("Japan", question, ["Japanese imports became mass-market leaders."]) is None
     # A lower-case word is no name ("male workers" are not in the Maldives).
     assert attribute("Maldives", "Where did the male workers strike?", ["The male workers went on strike."]) is None
+    # A name given by its capital still counts among the answer's words the sentence does not state.
+    article = ["Warsaw has two botanic gardens, by the Lazienki park and in Powsin."]
+    assert attribute("The Saxon Garden is a botanic garden in Poland.", "What is the Saxon Garden?", article)
+    assert not attribute("The Saxon Garden is a royal garden in Poland.", "What is the Saxon Garden?", article)
     # Asked again, the model may name the capital where the answer named its country; a capital
     # of a country the question itself names is no agreement.
+    question = "Which country did the U.S. want to deter from helping Russia?"
     assert reask_agreement(question, "China", '{"answer": "Beijing"}') == "agrees"
     assert (
         reask_agreement("Which city in Russia hosted it?", "St Petersburg, Russia", '{"answer": "Moscow"}') == "differs"

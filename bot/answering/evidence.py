@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.answering.places import implied_country_tokens
+from bot.answering.places import capital_countries
 from bot.llm.protocol import Piece
 from index.models import Span
 from index.text import NUMBER, TOKEN, acronyms, content_tokens, key_tokens, normalise, roman_value, split_sentences
@@ -327,7 +327,7 @@ def attribute(
                 start, end = sentences[first].start, sentences[last].end
                 window = passage[start:end]
                 tokens = _evidence_tokens(window)
-                if not numbers <= _numbers(window) or not names - topic[index] <= tokens:
+                if not numbers <= _numbers(window) or not _named(names - topic[index] - tokens, window):
                     continue
                 novel = {
                     t
@@ -346,14 +346,22 @@ def attribute(
     return found
 
 
+def _named(unstated: set[str], text: str) -> bool:
+    """Whether `text` names the countries among the answer's `unstated` names by their capital
+    ("China" by "…to deter Beijing…"). Such a name still counts among the answer's words the text
+    does not state (`answer.max_novel_words`): it is a weaker support than the name itself."""
+    return not unstated or unstated <= capital_countries(text)
+
+
 def _linked(new: set[str], asked: set[str], passage: str, sentences: list[Span]) -> bool:
     """Does one sentence hold both something the answer adds and something the question asked?
     ("two" from "…spoke for nearly two hours" does not answer "How many were killed near Lviv?")"""
     if not new or not asked:
         return True
     for span in sentences:
-        tokens = _evidence_tokens(passage[span.start : span.end])
-        if new & tokens and asked & tokens:
+        sentence = passage[span.start : span.end]
+        tokens = _evidence_tokens(sentence)
+        if asked & tokens and new & (tokens | capital_countries(sentence)):
             return True
     return False
 
@@ -364,10 +372,9 @@ def _with_number_words(tokens: set[str]) -> set[str]:
 
 def _evidence_tokens(text: str) -> set[str]:
     """What an answer's words are matched against: the text's words, its number words as digits,
-    its units' names, the acronyms of its names and the countries it names by their capital or
-    people ("Beijing", "Chinese": China). Evidence side only: an answer's own initials are no
-    claim, and a country does not name its capital."""
-    return _with_number_words(_content_with_units(text) | acronyms(text) | implied_country_tokens(text))
+    its units' names and the acronyms of its names (evidence side only: an answer's own initials
+    are no claim)."""
+    return _with_number_words(_content_with_units(text) | acronyms(text))
 
 
 def _content_with_units(text: str) -> set[str]:
@@ -553,7 +560,7 @@ def reask_agreement(question: str, answer: str, again: str) -> str:
     if not (added := added_words(question, again)):
         return "neutral"
     # Asked again from "…to deter Beijing…", it may name the capital where the answer named China.
-    added |= implied_country_tokens(parse_model_answer(again) or "") - content_tokens(question)
+    added |= capital_countries(parse_model_answer(again) or "") - content_tokens(question)
     return "agrees" if added & content_tokens(answer) else "differs"
 
 
