@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import random
 import resource
 import sys
@@ -33,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import print_table, summarize_ms, write_result
 from bot.answering.pipeline import Answerer
 from bot.config import load_config
+from bot.evaluation.evaluate import Dataset, load_dataset
 from bot.llm.client import LLMClient
 from index.embed import Embedder
 from index.ingest import read_file
@@ -82,25 +82,16 @@ FILLER = [
 ]
 
 
-def _load() -> tuple[dict[str, list[dict]], list[dict]]:
-    paragraphs: dict[str, list[dict]] = {}
-    for line in (SQUAD / "paragraphs.jsonl").read_text().splitlines():
-        p = json.loads(line)
-        paragraphs.setdefault(p["doc_id"], []).append(p)
-    questions = [json.loads(line) for line in (SQUAD / "questions.jsonl").read_text().splitlines()]
-    return paragraphs, questions
+def _document(piece: Piece, dataset: Dataset) -> tuple[Document, set[str]]:
+    _, paragraphs = dataset.articles[piece.doc_id]  # in their order in the article
+    chosen = paragraphs[piece.start :][: piece.paragraphs]
+    text = "\n\n".join(text for _, text in chosen)
+    return Document(text=text, title=piece.doc_id.replace("_", " ")), {pid for pid, _ in chosen}
 
 
-def _document(piece: Piece, paragraphs: dict[str, list[dict]]) -> tuple[Document, set[str]]:
-    ordered = sorted(paragraphs[piece.doc_id], key=lambda p: p["para_index"])
-    chosen = ordered[piece.start :][: piece.paragraphs]
-    text = "\n\n".join(p["text"] for p in chosen)
-    return Document(text=text, title=piece.doc_id.replace("_", " ")), {p["pid"] for p in chosen}
-
-
-def _questions(piece: Piece, pids: set[str], questions: list[dict], n: int, rng: random.Random) -> list[dict]:
-    own = [q for q in questions if q["gold_pid"] in pids and not q["is_impossible"] and not q["flags"]]
-    return [{"question": q["question"], "article": piece.article_id} for q in rng.sample(own, min(n, len(own)))]
+def _questions(piece: Piece, pids: set[str], dataset: Dataset, n: int, rng: random.Random) -> list[dict]:
+    own = [q for q in dataset.questions if q.gold_pid in pids and not q.is_impossible]
+    return [{"question": q.question, "article": piece.article_id} for q in rng.sample(own, min(n, len(own)))]
 
 
 def _rss_mb(pid: int) -> float | None:
@@ -189,28 +180,27 @@ def main() -> None:
     args = parser.parse_args()
     config = load_config(None)
     rng = random.Random(args.seed)
-    paragraphs, questions = _load()
-    seed_questions = [json.loads(line) for line in (SEED / "questions.jsonl").read_text().splitlines()]
+    dataset = load_dataset(SQUAD)
     with tempfile.TemporaryDirectory() as tmp:
         reranker = CrossEncoderReranker(threads=config.embedding.threads)
         library = Library(Path(tmp), config.chunking, config.search, Embedder(config.embedding), reranker)
         library.add(read_file(config.path(config.store.sample_article), config.ingest), article_id="sample")
         per_article = args.questions // (len(ARTICLES) + 1) + 1
-        answerable = [q for q in seed_questions if not q.get("is_impossible")]
-        items = [{"question": q["question"], "article": "sample"} for q in rng.sample(answerable, per_article)]
+        answerable = [q for q in load_dataset(SEED).questions if not q.is_impossible]
+        items = [{"question": q.question, "article": "sample"} for q in rng.sample(answerable, per_article)]
         sizes = {"sample": len(library.article_text("sample").split())}
         for piece in ARTICLES:
-            document, pids = _document(piece, paragraphs)
+            document, pids = _document(piece, dataset)
             library.add(document, article_id=piece.article_id)
             sizes[piece.article_id] = len(document.text.split())
-            items += _questions(piece, pids, questions, per_article, rng)
+            items += _questions(piece, pids, dataset, per_article, rng)
         rng.shuffle(items)
         items = items[: args.questions]
         for piece in FILLER[: max(0, args.articles - len(ARTICLES) - 2)]:
-            library.add(_document(piece, paragraphs)[0], article_id=piece.article_id)
+            library.add(_document(piece, dataset)[0], article_id=piece.article_id)
             sizes[piece.article_id] = len(library.article_text(piece.article_id).split())
-        later_document, later_pids = _document(ADDED_LATER, paragraphs)
-        later = (later_document, _questions(ADDED_LATER, later_pids, questions, 3, rng))
+        later_document, later_pids = _document(ADDED_LATER, dataset)
+        later = (later_document, _questions(ADDED_LATER, later_pids, dataset, 3, rng))
         sizes[ADDED_LATER.article_id] = len(later_document.text.split())
         state = Path(tmp) / "llm-state"
         llm = LLMClient(config.llm, config.models_dir, state)
