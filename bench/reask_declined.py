@@ -16,24 +16,19 @@ Run (one LLM job at a time): .venv/bin/python bench/reask_declined.py DATASET EV
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections import Counter
 from pathlib import Path
-
-from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ablation import judged_row
 from bench.common import print_table, write_result
-from bench.recorded import RecordedReply, replies_of_run, run_arguments
+from bench.recorded import AskedAgain, RecordedReply, ask_again, asked_again_row, replies_of_run, run_arguments
 from bot.answering.config import AnswerConfig
 from bot.answering.evidence import check_reply, parse_model_answer, reask_agreement
-from bot.answering.pipeline import REASK_MAX_TOKENS, answer_request, empty_answer_probability, evidence_relevance
-from bot.answering.prompts import ANSWER_OPENING, Templates, reask_messages
+from bot.answering.pipeline import evidence_relevance
 from bot.config import load_config
-from bot.llm.client import LLMClient
 from index.library import Library
 from index.text import content_tokens, split_sentences
 
@@ -76,16 +71,6 @@ def verdict(
     return "shown, right" if row["gold"] and row["cited"] else "shown, wrong"
 
 
-async def reask_all(llm: LLMClient, todo: list[tuple[RecordedReply, str, int, str]]) -> list[tuple[str, float | None]]:
-    templates, out = Templates.load(), []
-    for reply, _, passage, sentences in tqdm(todo, desc="re-asking", unit="draft"):
-        messages = reask_messages(templates, reply.titles[passage], sentences, reply.question.question)
-        # Read whole: the reply would be the answer shown.
-        pieces = [piece async for piece in answer_request(llm, messages, REASK_MAX_TOKENS)]
-        out.append((ANSWER_OPENING + "".join(p.text for p in pieces), await empty_answer_probability(llm, messages)))
-    return out
-
-
 def main() -> None:
     config = load_config(None)
     args = run_arguments(__doc__.splitlines()[0], "reask-declined").parse_args()
@@ -99,25 +84,11 @@ def main() -> None:
         ):
             continue
         if (found := candidate(reply, draft)) is not None:
-            todo.append((reply, draft, *found))
-    llm = LLMClient(config.llm, config.models_dir)
-    llm.start()
-    try:
-        second = asyncio.run(reask_all(llm, todo))
-    finally:
-        llm.stop()
+            todo.append(AskedAgain(reply, draft, *found))
+    second = ask_again(config, todo, "re-asking")
     rows = [
-        {
-            "qid": reply.question.qid,
-            "question": reply.question.question,
-            "unanswerable": reply.question.is_impossible,
-            "draft": draft,
-            "sentences": sentences,
-            "again": again,
-            "decline_p": doubt,
-            "verdict": verdict(reply, draft, again, doubt, library, config.answer),
-        }
-        for (reply, draft, _, sentences), (again, doubt) in zip(todo, second)
+        asked_again_row(item, again, doubt, verdict(item.reply, item.draft or "", again, doubt, library, config.answer))
+        for item, (again, doubt) in zip(todo, second)
     ]
     counts = Counter(row["verdict"] for row in rows)
     write_result(

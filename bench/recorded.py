@@ -1,20 +1,25 @@
 """The model's recorded replies of an `articlebot eval` run, with the passages it read: what the
 scripts that re-judge replies (ablation.py, relevance_threshold.py, second_attempt.py,
-reask_evidence.py, reask_declined.py) start from. The checks are pure functions of a reply and its
+reask_evidence.py, reask_declined.py, second_chance.py) start from. The checks are pure functions of a reply and its
 passages, so changing a check never needs a new model run to be measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.answering.pipeline import article_headers
+from tqdm import tqdm
+
+from bot.answering.pipeline import REASK_MAX_TOKENS, answer_request, article_headers, empty_answer_probability
+from bot.answering.prompts import ANSWER_OPENING, Templates, reask_messages
 from bot.config import Config
 from bot.evaluation.evaluate import EvalQuestion, load_dataset
+from bot.llm.client import LLMClient
 from index.embed import Embedder
 from index.library import Library
 from index.models import Passage
@@ -87,3 +92,50 @@ def replies_of_run(args: argparse.Namespace, config: Config) -> tuple[Library, l
     library = replay_library(args.index or args.eval_dir / "index", config)
     questions = {q.qid: q for q in load_dataset(args.dataset).questions}
     return library, recorded_replies([args.eval_dir], questions, library)
+
+
+@dataclass(frozen=True)
+class AskedAgain:
+    """A recorded reply's question to ask again from a few sentences only, as answer.reask asks."""
+
+    reply: RecordedReply
+    draft: str | None  # the recorded reply's answer
+    passage: int  # the index, in the reply's context, of the passage the sentences come from
+    sentences: str
+
+
+def ask_again(config: Config, todo: list[AskedAgain], desc: str) -> list[tuple[str, float | None]]:
+    """Each question asked again from only its sentences (`reask_messages`), read whole: the reply
+    (raw JSON) and the model's p(empty answer). Starts and stops the model: one LLM job at a time."""
+
+    async def ask_all(llm: LLMClient) -> list[tuple[str, float | None]]:
+        templates, out = Templates.load(), []
+        for item in tqdm(todo, desc=desc, unit="question"):
+            reply = item.reply
+            messages = reask_messages(templates, reply.titles[item.passage], item.sentences, reply.question.question)
+            pieces = [piece async for piece in answer_request(llm, messages, REASK_MAX_TOKENS)]
+            doubt = await empty_answer_probability(llm, messages)
+            out.append((ANSWER_OPENING + "".join(p.text for p in pieces), doubt))
+        return out
+
+    llm = LLMClient(config.llm, config.models_dir)
+    llm.start()
+    try:
+        return asyncio.run(ask_all(llm))
+    finally:
+        llm.stop()
+
+
+def asked_again_row(item: AskedAgain, again: str, doubt: float | None, verdict: str) -> dict:
+    """A result row of a script that asked recorded replies' questions again."""
+    question = item.reply.question
+    return {
+        "qid": question.qid,
+        "question": question.question,
+        "unanswerable": question.is_impossible,
+        "draft": item.draft,
+        "sentences": item.sentences,
+        "again": again,
+        "decline_p": doubt,
+        "verdict": verdict,
+    }

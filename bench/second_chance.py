@@ -19,7 +19,6 @@ Run (one LLM job at a time): .venv/bin/python bench/second_chance.py DATASET EVA
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections import Counter
 from pathlib import Path
@@ -30,13 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ablation import SHIPPED, judge_reply, judged_row
 from bench.common import print_table, write_result
-from bench.recorded import RecordedReply, replies_of_run, run_arguments
+from bench.recorded import AskedAgain, RecordedReply, ask_again, asked_again_row, replies_of_run, run_arguments
 from bot.answering.config import AnswerConfig
 from bot.answering.evidence import check_reply, parse_model_answer
-from bot.answering.pipeline import REASK_MAX_TOKENS, answer_request, empty_answer_probability, evidence_relevance
-from bot.answering.prompts import ANSWER_OPENING, Templates, reask_messages
+from bot.answering.pipeline import evidence_relevance
 from bot.config import load_config
-from bot.llm.client import LLMClient
 from index.library import Library
 from index.text import content_tokens, split_sentences
 
@@ -88,42 +85,19 @@ def declined(reply: RecordedReply, library: Library, config: AnswerConfig) -> bo
     )
 
 
-async def ask_all(llm: LLMClient, todo: list[tuple[RecordedReply, int, str]]) -> list[tuple[str, float | None]]:
-    templates, out = Templates.load(), []
-    for reply, passage, sentences in tqdm(todo, desc="second chance", unit="question"):
-        messages = reask_messages(templates, reply.titles[passage], sentences, reply.question.question)
-        pieces = [piece async for piece in answer_request(llm, messages, REASK_MAX_TOKENS)]
-        out.append((ANSWER_OPENING + "".join(p.text for p in pieces), await empty_answer_probability(llm, messages)))
-    return out
-
-
 def main() -> None:
     config = load_config(None)
     args = run_arguments(__doc__.splitlines()[0], "second-chance").parse_args()
     library, replies = replies_of_run(args, config)
     todo = [
-        (reply, *found)
+        AskedAgain(reply, parse_model_answer(reply.draft or ""), *found)
         for reply in tqdm(replies, desc="choosing sentences", unit="reply")
         if declined(reply, library, config.answer) and (found := best_sentence(reply, library)) is not None
     ]
-    llm = LLMClient(config.llm, config.models_dir)
-    llm.start()
-    try:
-        second = asyncio.run(ask_all(llm, todo))
-    finally:
-        llm.stop()
+    second = ask_again(config, todo, "second chance")
     rows = [
-        {
-            "qid": reply.question.qid,
-            "question": reply.question.question,
-            "unanswerable": reply.question.is_impossible,
-            "draft": parse_model_answer(reply.draft or ""),
-            "sentences": sentences,
-            "again": again,
-            "decline_p": doubt,
-            "verdict": verdict(reply, again, library, config.answer),
-        }
-        for (reply, _, sentences), (again, doubt) in zip(todo, second)
+        asked_again_row(item, again, doubt, verdict(item.reply, again, library, config.answer))
+        for item, (again, doubt) in zip(todo, second)
     ]
     table = []
     for limit in (config.answer.max_decline_probability, config.answer.reask_max_decline_probability):
