@@ -242,6 +242,21 @@ def main() -> None:
     )
 
 
+def judge_again(reply: RecordedReply, again: str, library: Library, min_score: float) -> str:
+    """What becomes of a second reply `again` to a recorded reply's question, shown in its place
+    if it passes every check an answer passes: "fails the checks", "shown, right" (it holds the
+    gold and cites the evidence) or "shown, wrong"."""
+    question = reply.question.question
+    checked = check_reply(question, again, reply.texts, reply.headers)
+    if isinstance(checked, str):
+        return "fails the checks"
+    scored = evidence_relevance(library, question, checked[1].text)
+    if scored is not None and scored.best < min_score:
+        return "fails the checks"
+    row = judged_row(reply.question, (checked[0], checked[1].passage), reply.context)
+    return "shown, right" if row["gold"] and row["cited"] else "shown, wrong"
+
+
 def judged_row(question, verdict, context) -> dict:
     """How a reply stands under a set of checks: answered, holding the gold, citing the evidence."""
     answered = verdict is not None

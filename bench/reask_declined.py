@@ -22,12 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ablation import judged_row
+from bench.ablation import judge_again
 from bench.common import print_table, write_result
 from bench.recorded import AskedAgain, RecordedReply, ask_again, asked_again_row, replies_of_run, run_arguments
 from bot.answering.config import AnswerConfig
 from bot.answering.evidence import check_reply, parse_model_answer, reask_agreement
-from bot.answering.pipeline import evidence_relevance
 from bot.config import load_config
 from index.library import Library
 from index.text import content_tokens, split_sentences
@@ -61,14 +60,7 @@ def verdict(
         return "declined again"
     if (kind := reask_agreement(question, draft, again)) != "agrees":
         return f"the re-ask {kind}"
-    checked = check_reply(question, again, reply.texts, reply.headers)
-    if isinstance(checked, str):
-        return "its reply fails the checks"
-    scored = evidence_relevance(library, question, checked[1].text)
-    if scored is not None and scored.best < config.min_evidence_score:
-        return "its reply fails the checks"
-    row = judged_row(reply.question, (checked[0], checked[1].passage), reply.context)
-    return "shown, right" if row["gold"] and row["cited"] else "shown, wrong"
+    return judge_again(reply, again, library, config.min_evidence_score)
 
 
 def main() -> None:

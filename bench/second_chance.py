@@ -27,11 +27,11 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ablation import SHIPPED, judge_reply, judged_row
+from bench.ablation import SHIPPED, judge_again, judge_reply
 from bench.common import print_table, write_result
 from bench.recorded import AskedAgain, RecordedReply, ask_again, asked_again_row, replies_of_run, run_arguments
 from bot.answering.config import AnswerConfig
-from bot.answering.evidence import check_reply, parse_model_answer
+from bot.answering.evidence import parse_model_answer
 from bot.answering.pipeline import evidence_relevance
 from bot.config import load_config
 from index.library import Library
@@ -62,17 +62,9 @@ def best_sentence(reply: RecordedReply, library: Library) -> tuple[int, str] | N
 
 def verdict(reply: RecordedReply, again: str, library: Library, config: AnswerConfig) -> str:
     """What would become of the second reply `again` (doubt aside)."""
-    question = reply.question.question
     if not (parse_model_answer(again) or "").strip():
         return "declined again"
-    checked = check_reply(question, again, reply.texts, reply.headers)
-    if isinstance(checked, str):
-        return "fails the checks"
-    scored = evidence_relevance(library, question, checked[1].text)
-    if scored is not None and scored.best < config.min_evidence_score:
-        return "fails the checks"
-    row = judged_row(reply.question, (checked[0], checked[1].passage), reply.context)
-    return "shown, right" if row["gold"] and row["cited"] else "shown, wrong"
+    return judge_again(reply, again, library, config.min_evidence_score)
 
 
 def declined(reply: RecordedReply, library: Library, config: AnswerConfig) -> bool:
