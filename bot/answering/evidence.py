@@ -11,7 +11,8 @@ what follows is the article copied on, or invented). The answer stands only when
    own content words and at most one of those it repeats from the question (a header name counts
    as said in every sentence of its article), and
    holds in one sentence both something the answer adds and something the question asked (the
-   run's names also count by their initials: "EU" is in "European Union"). That run is the
+   run's names also count by their initials: "EU" is in "European Union"; a capital names its
+   country for the answer, `places`). That run is the
    evidence: the citation points to its passage and quotes it verbatim — never to a
    number the model chose;
 3. the evidence is about what was asked (`off_topic`): it shares a word with the question,

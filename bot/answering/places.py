@@ -3,7 +3,7 @@ government, so a sentence on Beijing supports an answer naming China. Only that 
 country does not say which of its cities is meant, so an answer naming Beijing needs a sentence
 naming Beijing. A people's name is not read so: "Japanese imports became market leaders" is not
 "Japan became a leader in importing" (replayed on the public questions, demonyms let through
-one more invented answer and no right one).
+one more invented answer on each run and no right one).
 
 Pure functions over strings; the table is countryinfo's (names and capitals of 250 countries
 and territories, MIT), read once. Imports only `index.text` and countryinfo.
