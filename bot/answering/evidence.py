@@ -362,7 +362,7 @@ def _linked(new: set[str], asked: set[str], passage: str, sentences: list[Span])
     for span in sentences:
         sentence = passage[span.start : span.end]
         tokens = _evidence_tokens(sentence)
-        if asked & tokens and new & (tokens | capital_countries(sentence)):
+        if asked & tokens and (new & tokens or new & capital_countries(sentence)):
             return True
     return False
 
