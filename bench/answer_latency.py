@@ -4,7 +4,8 @@ that puts the whole-article prompt prefix into llama.cpp's cache.
 
 With --during-warm-up, a second article (a public SQuAD 2.0 article of ~2,800 words) is added
 and warmed in the background, as `/article add` does, while the ten questions are asked: a
-question should wait for one warm-up step at most, not for one before each of its requests.
+question cancels the warm-up step under way (`warm_up_steps_preempted` counts them), and no step
+runs between its own requests.
 
 Run: .venv/bin/python bench/answer_latency.py [--config config.toml] [--during-warm-up]
 """
@@ -77,6 +78,9 @@ class CountingLLM:
 
     async def yes_probability(self, messages):
         return await self.inner.yes_probability(messages)
+
+    async def aclose(self):
+        await self.inner.aclose()
 
 
 def squad_article(doc_id: str) -> Document:
@@ -159,6 +163,7 @@ def main() -> None:
         "first_checked_sentence": summarize_ms([r["first_checked_sentence_s"] for r in rows]),
         "total": summarize_ms(totals),
         "tokens_per_s_median": round(statistics.median(speeds), 1) if speeds else None,
+        "warm_up_steps_preempted": llm.inner.preemptions,
     }
     path = write_result(args.name, {**summary, "questions": rows})
     print_table(

@@ -92,3 +92,6 @@ class ScriptedLLM(ChatModel):
 
     def stop(self) -> None:
         pass
+
+    async def aclose(self) -> None:
+        pass

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.llm.gate import BACKGROUND, IDLE, QUESTION, PriorityGate
+import pytest
+
+from bot.llm.gate import BACKGROUND, IDLE, QUESTION, Preempted, PriorityGate
 
 
 async def test_waiting_questions_go_before_waiting_warm_ups():
@@ -116,3 +118,78 @@ async def test_every_free_slot_goes_to_a_held_back_warm_up_once_the_question_is_
         assert not any(w.done() for w in warm_ups)
     async with asyncio.timeout(1):
         await asyncio.gather(*warm_ups)
+
+
+async def test_a_question_that_comes_in_cancels_the_warm_up_request_under_way():
+    gate = PriorityGate(1)
+    order: list[str] = []
+    reading = asyncio.Event()
+
+    async def read() -> None:
+        reading.set()
+        await asyncio.sleep(60)  # a long warm-up step
+
+    async def warm_up() -> None:
+        async with gate.hold(BACKGROUND):
+            order.append("warm-up")
+            await gate.preemptible(read())
+
+    stepping = asyncio.create_task(warm_up())
+    await reading.wait()
+    async with asyncio.timeout(1), gate.question(), gate.hold(QUESTION):
+        order.append("question")
+    with pytest.raises(Preempted):
+        await stepping
+    assert order == ["warm-up", "question"]
+
+
+async def test_a_warm_up_request_does_not_start_once_a_question_is_in():
+    gate = PriorityGate(1)
+    started: list[bool] = []
+
+    async def read() -> None:
+        started.append(True)
+
+    async with gate.hold(BACKGROUND), gate.question():  # came in while the warm-up restored its prefix
+        with pytest.raises(Preempted):
+            await gate.preemptible(read())
+    assert started == []
+
+
+async def test_a_warm_up_cancelled_for_another_reason_is_not_preempted():
+    gate = PriorityGate(1)
+    reading = asyncio.Event()
+
+    async def read() -> None:
+        reading.set()
+        await asyncio.sleep(60)
+
+    async def warm_up() -> None:
+        async with gate.hold(BACKGROUND):
+            await gate.preemptible(read())
+
+    stepping = asyncio.create_task(warm_up())
+    await reading.wait()
+    stepping.cancel()  # the bot shutting down
+    with pytest.raises(asyncio.CancelledError):
+        await stepping
+
+
+async def test_a_question_with_a_free_slot_of_its_own_lets_the_warm_up_go_on():
+    gate = PriorityGate(2)
+    reading = asyncio.Event()
+
+    async def read() -> str:
+        reading.set()
+        await asyncio.sleep(0.05)
+        return "read"
+
+    async def warm_up() -> str:
+        async with gate.hold(BACKGROUND):
+            return await gate.preemptible(read())
+
+    stepping = asyncio.create_task(warm_up())
+    await reading.wait()
+    async with asyncio.timeout(1), gate.question(), gate.hold(QUESTION):
+        pass
+    assert await stepping == "read"

@@ -305,6 +305,29 @@ async def test_a_warm_up_step_overwritten_by_a_restore_is_parked_and_resumed(ind
         client.stop()
 
 
+async def test_a_question_preempts_a_warm_up_step_which_then_resumes(indexed, tmp_path):
+    """A question that comes in while a warm-up step is read cancels it: the server stops at the
+    end of a batch, the question is answered, and the step is sent again once it is done, from
+    what the server had read (parked, then read back), until the article is kept."""
+    client = LLMClient(dataclasses.replace(SMALL, batch_tokens=32), tmp_path / "models", tmp_path / "state")
+    texts = [p.text for p in indexed.passages_of(["sample"])]
+    templates = Answerer(indexed, client, AnswerConfig()).templates
+    asked, whole = answer_messages(templates, texts[:1], "Hi?"), answer_messages(templates, texts, "Hi?")
+    try:
+        await client.prefill(asked, keep=True)  # the article the question is about, kept
+        stepping = asyncio.create_task(client.prefill(whole, keep=True))  # ~1,700 tokens to read
+        await asyncio.sleep(0.5)
+        async with client.question():
+            await client.complete(asked[:1] + [ChatMessage("user", "Who spoke?")], max_tokens=4)
+        assert not stepping.done()  # the question did not wait for the whole step
+        await stepping
+        assert client.preemptions == 1
+        assert client.restores == 2  # the question's article, then the preempted step's part
+        assert client.is_kept(whole)
+    finally:
+        client.stop()
+
+
 async def test_unreachable_endpoint_falls_back_to_quotes(indexed, monkeypatch):
     monkeypatch.setenv("TEST_KEY", "secret-value")
     dead = LLMConfig(base_url="http://127.0.0.1:9/v1", model="x", api_key_env="TEST_KEY", retries=1, timeout_s=2)

@@ -197,6 +197,16 @@ async def test_retries_429_and_500_then_answers(faulty):
     assert server.calls == 3
 
 
+async def test_aclose_closes_the_connection_pool_and_a_later_request_opens_another(faulty):
+    server, client = faulty("ok", "ok")
+    await client.complete(QUESTION, 50)
+    pool = client._client
+    await client.aclose()
+    assert pool is not None and pool.is_closed()
+    assert "Podil" in await client.complete(QUESTION, 50)
+    assert server.calls == 2
+
+
 async def test_gives_up_after_retries_without_leaking_the_key(faulty):
     server, client = faulty("500", retries=1)
     with pytest.raises(LLMError) as info:

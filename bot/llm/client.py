@@ -20,7 +20,7 @@ import httpx
 import openai
 
 from bot.llm.config import LLMConfig
-from bot.llm.gate import BACKGROUND, IDLE, QUESTION, PriorityGate
+from bot.llm.gate import BACKGROUND, IDLE, QUESTION, Preempted, PriorityGate
 from bot.llm.kept import KeptPrefixes
 from bot.llm.models import resolve_model
 from bot.llm.protocol import ChatMessage, LLMError, Piece
@@ -41,6 +41,7 @@ class LLMClient:
             else None
         )
         self.restores = 0  # kept prefixes read back into the server (for logs and tests)
+        self.preemptions = 0  # warm-up steps cancelled by a question, then sent again
         self._model_id = ""
         self._slot_holds: str | None = None  # the kept-prefix name of the prompt the server's slot holds
         # A warm-up step only the slot holds (not kept), and steps saved aside ("parked") because a
@@ -94,6 +95,19 @@ class LLMClient:
     def stop(self) -> None:
         if self.server is not None:
             self.server.stop()
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pools opened in the running event loop. To be awaited before
+        that loop ends: `stop` runs after it, when they can no longer be closed, and their sockets
+        would be left to the garbage collector."""
+        if self._loop is not asyncio.get_running_loop():
+            return  # opened in a loop that has ended: its connections died with it
+        client, http = self._client, self._http
+        self._client, self._http = None, None
+        if client is not None:
+            await client.close()
+        if http is not None:
+            await http.aclose()
 
     async def _openai(self) -> openai.AsyncOpenAI:
         if self.config.is_local:
@@ -291,12 +305,24 @@ class LLMClient:
         warm-up, whose prompt these messages extend. `for_question`: for the question being
         answered, as one of its own requests (a warm-up would wait for it to be done)."""
         priority = QUESTION if for_question else IDLE if when_idle else BACKGROUND
-        async with self._request(messages, priority, resumes) as client:
-            await client.chat.completions.create(
-                model=self.config.model, messages=[m.as_dict() for m in messages], max_tokens=1, temperature=0.0
-            )
-            if keep:
-                await self._keep(messages)  # inside the gate: the slot still holds exactly this prompt
+        while True:
+            try:
+                async with self._request(messages, priority, resumes) as client:
+                    read = client.chat.completions.create(
+                        model=self.config.model, messages=[m.as_dict() for m in messages], max_tokens=1, temperature=0.0
+                    )
+                    await (read if priority == QUESTION else self._the_gate().preemptible(read))
+                    if keep:
+                        await self._keep(messages)  # inside the gate: the slot still holds exactly this prompt
+            except Preempted:
+                # The slot holds the step this one resumes (or none) and what the server read of
+                # this one before it stopped: parked like a finished step, under the name the
+                # retry restores, it is read back and only the rest is read.
+                self._slot_partial = resumes if resumes is not None else messages
+                self.preemptions += 1
+                log.debug("a question preempted a warm-up step")
+                continue
+            break
         if not keep:
             self._slot_partial = messages  # set after the gate is left (it clears it); nothing ran since
 

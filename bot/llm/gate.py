@@ -12,6 +12,11 @@ A question makes several requests (its answer, the model's doubt, the re-ask). I
 `question()` no warm-up step starts between them: each step it let in meant a wait of a few
 seconds and the question's prompt read back into the server, so a question asked while an article
 was being warmed waited for up to three steps (bench/answer_latency.py --during-warm-up).
+
+A question does not wait for the warm-up step under way either: a warm-up's request runs
+`preemptible`, and a question that comes in cancels it (`Preempted`). The server stops reading at
+the end of its current batch (`llm.batch_tokens`), and the warm-up sends the step again once
+questions are done, resuming from what the server had read.
 """
 
 from __future__ import annotations
@@ -20,9 +25,15 @@ import asyncio
 import contextlib
 import heapq
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+from typing import TypeVar
 
 QUESTION, BACKGROUND, IDLE = 0, 1, 2
+T = TypeVar("T")
+
+
+class Preempted(Exception):
+    """A warm-up's request was cancelled because a question came in: send it again later."""
 
 
 class PriorityGate:
@@ -33,12 +44,13 @@ class PriorityGate:
         self._idle_s = idle_s
         self._questions = 0  # questions waiting or being answered
         self._last_question = -float("inf")  # loop time a question last finished
+        self._preemptible: set[asyncio.Future[object]] = set()  # warm-ups' requests under way
 
     @contextlib.asynccontextmanager
     async def hold(self, priority: int = QUESTION) -> AsyncIterator[None]:
         """The model, for one request."""
         if priority == QUESTION:
-            self._questions += 1
+            self._question_in()
         elif priority == IDLE:
             await self._quiet()
         try:
@@ -55,11 +67,34 @@ class PriorityGate:
     async def question(self) -> AsyncIterator[None]:
         """A question being answered, from its first request to its last: warm-ups wait until it
         is done (its own requests still `hold` the model one at a time)."""
-        self._questions += 1
+        self._question_in()
         try:
             yield
         finally:
             self._question_done()
+
+    async def preemptible(self, request: Awaitable[T]) -> T:
+        """Await a warm-up's `request` (made inside `hold`), cancelled when a question comes in
+        meanwhile: then raise Preempted. A question already in lets no warm-up hold the model."""
+        running = asyncio.ensure_future(request)
+        if self._questions and self._free == 0:
+            running.cancel()  # one came in while the warm-up got ready (a slot restore)
+        self._preemptible.add(running)
+        try:
+            return await running
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if running.cancelled() and task is not None and not task.cancelling():
+                raise Preempted from None  # the request was cancelled, not this warm-up
+            raise
+        finally:
+            self._preemptible.discard(running)
+
+    def _question_in(self) -> None:
+        self._questions += 1
+        if self._free == 0:  # else the question has a slot of its own
+            for running in self._preemptible:
+                running.cancel()
 
     def _question_done(self) -> None:
         self._questions -= 1

@@ -89,3 +89,7 @@ class ChatModel(Protocol):
     async def yes_probability(self, messages: list[ChatMessage]) -> float:
         """P(yes) / (P(yes) + P(no)) of the model's one-word reply to a yes/no question."""
         ...
+
+    async def aclose(self) -> None:
+        """Close the connections opened in the running event loop, before it ends."""
+        ...

@@ -14,8 +14,9 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bot.answering.pipeline import Answer, Answerer, QuestionError, Turn
 from bot.config import Config, load_config
@@ -24,6 +25,7 @@ from bot.feedback.store import ShownAnswer
 from bot.feeds.poll import check_feed, poll_feed
 from bot.feeds.store import FeedError
 from bot.llm.models import ModelUnavailable
+from bot.llm.protocol import ChatModel
 from bot.runtime import ensure_sample_article, kept_prefixes_dir, open_answerer, open_feedback, open_feeds, open_library
 from bot.terminal.render import answer_json, format_answer
 from index.config_errors import ConfigError
@@ -33,6 +35,7 @@ from index.library import Library
 from index.models import Article, SearchHit
 from index.text import counted, excerpt
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 EXIT_USAGE = 2
@@ -203,11 +206,24 @@ def cmd_ask(args: argparse.Namespace, config: Config, library: Library) -> int:
         else:
             await _ask_one(answerer, batch[0][0], scope, stream=not args.no_stream)
 
-    try:
-        asyncio.run(run())
-    finally:
-        answerer.llm.stop()
+    run_with_model(answerer.llm, run())
     return 0
+
+
+def run_with_model(llm: ChatModel, work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` in a new event loop, close the model's connections before that loop ends, then
+    stop the model's server (also when `work` fails or is interrupted)."""
+
+    async def closing() -> T:
+        try:
+            return await work
+        finally:
+            await llm.aclose()
+
+    try:
+        return asyncio.run(closing())
+    finally:
+        llm.stop()
 
 
 async def _start_together(answerer: Answerer, library: Library) -> None:
@@ -252,10 +268,7 @@ def _chat(answerer: Answerer, scope: list[str] | None) -> int:
             history.append(Turn(question, answer.text))
             print()
 
-    try:
-        asyncio.run(loop())
-    finally:
-        answerer.llm.stop()
+    run_with_model(answerer.llm, loop())
     return 0
 
 
@@ -292,14 +305,14 @@ def cmd_llm_check(args: argparse.Namespace, config: Config, library: Library) ->
     began = time.perf_counter()
     try:
         client.start()
-        reply = asyncio.run(client.complete([ChatMessage("user", "Reply with the word OK.")], max_tokens=4))
+        reply = run_with_model(client, client.complete([ChatMessage("user", "Reply with the word OK.")], max_tokens=4))
     except (LLMError, RuntimeError) as exc:  # a server that died while loading or answering
         first, *rest = str(exc).splitlines() or [""]
         print(f"articlebot: error: the local LLM did not answer: {first}", file=sys.stderr)
         log.info("the server's last words:\n%s", "\n".join(rest))  # shown with -v
         return 1
     finally:
-        client.stop()
+        client.stop()  # also when it failed to start (stopping twice is a no-op)
     model_file = client.server.spec.model_path.name if client.server is not None else config.llm.model
     print(
         f"{config.llm.model} ({model_file}) answered {reply.strip()!r} in {time.perf_counter() - began:.1f} s"
@@ -358,10 +371,7 @@ def cmd_eval(args: argparse.Namespace, config: Config, library: Library) -> int:
             report["answering_s"] = round(time.perf_counter() - began, 1)
             return answered
 
-        try:
-            records = asyncio.run(warm_then_answer())
-        finally:
-            answerer.llm.stop()
+        records = run_with_model(answerer.llm, warm_then_answer())
         report["warmed"] = not args.cold
         report["model"] = config.llm.model
         if config.llm.is_local:
@@ -408,7 +418,7 @@ def _discord(config: Config, library: Library, token: str) -> int:
         config.feeds,
     )
     try:
-        asyncio.run(run_discord(services, token))
+        run_with_model(services.answerer.llm, run_discord(services, token))
     except discord.LoginFailure:
         print(
             f"articlebot: error: Discord rejected the token in {config.discord.token_env}; "
@@ -428,8 +438,6 @@ def _discord(config: Config, library: Library, token: str) -> int:
             f"articlebot: error: could not reach Discord ({exc.__class__.__name__}); check the network", file=sys.stderr
         )
         return 1
-    finally:
-        services.answerer.llm.stop()
     return 0
 
 
