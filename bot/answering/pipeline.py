@@ -540,8 +540,8 @@ class Answerer:
 
     async def _prefill(self, context: Context, when_idle: bool = False, at_once: bool = False) -> None:
         """Have the server read the context's prefix a few passages more at a time: each step is
-        a prefix of the next (llama.cpp resumes from its cache), and a question waits for one
-        step at most — `answer.warm_up_step_tokens`, a few seconds — never for a whole article.
+        a prefix of the next (llama.cpp resumes from its cache), `answer.warm_up_step_tokens` at a
+        time; a question that comes in cancels the step under way (`PriorityGate.preemptible`).
         `at_once`: in one request, for a question that waits for this prefix anyway (on the 2-core
         EPYC the sample article took ~62 s in steps of 100 tokens, bench/answer_latency.py's
         warm-up, and ~55 s in one, bench/cli_ask.py's first ask)."""
