@@ -3,10 +3,9 @@
 On 2 cores one request at a time is fastest, so requests wait at a gate. When the model frees
 up, a waiting question always goes before a waiting warm-up. Warm-ups come in short steps
 (`Answerer` reads a long article a few passages at a time), and the warm-up goes on between
-questions. A speculative
-warm-up (IDLE: an article a question was routed to, which may never be asked about again) starts
-a step only once no question has reached the model for `idle_s`: questions that come one after
-another (a busy channel, a batch) never wait behind one of its steps.
+questions. A speculative warm-up (IDLE: an article a question was routed to, which may never be
+asked about again) starts a step only once no question has reached the model for `idle_s`:
+questions that come one after another (a busy channel, a batch) never wait behind one of its steps.
 
 A question makes several requests (its answer, the model's doubt, the re-ask). Inside
 `question()` no warm-up step starts between them: each step it let in meant a wait of a few
