@@ -55,6 +55,9 @@ async def test_answer_cites_the_sentence_that_supports_it(indexed):
     assert citation.quote.startswith("Early morning barrages also hit a residential building in the Podil")
     assert citation.quote in citation.text and citation.article_title == "Putin rally"
     assert {"retrieve_s", "first_token_s", "total_s"} <= set(answer.timings)
+    # The eval's decline-by-similarity curve reads the answer's own top hit, not a search of its own.
+    top = indexed.search("Which Kyiv neighbourhood was hit?", 1, rerank=False)[0]
+    assert answer.similarity == pytest.approx(top.similarity)
     system, user, opening = llm.requests[0]
     assert opening == ChatMessage("assistant", ANSWER_OPENING)  # the model continues the reply's opening
     assert len(re.findall(r"^\[\d+\] ", system.content, re.M)) == 9
@@ -214,6 +217,7 @@ async def test_wrong_answers_become_refusals_with_related_reading(indexed, quest
     assert answer.refused and answer.text == REFUSAL and answer.citations == [], answer.reason
     assert answer.reason and answer.draft
     assert len(answer.related) == 3
+    assert answer.similarity == pytest.approx(indexed.search(question, 1, rerank=False)[0].similarity)
 
 
 # The model's empty answer, its words for declining, and a reply cut short before its string closed.

@@ -93,6 +93,9 @@ class Answer:
     verified: float | None = None  # the verification pass's p(yes), when it ran
     seen: tuple[tuple[str, int], ...] = ()  # (article, passage) of each passage in the prompt, in order
     decline_p: float | None = None  # the probability the model gave to declining (`decline_probability`)
+    # Cosine similarity of the passage retrieval ranked first (what answer.min_similarity weighs);
+    # None when nothing was searched. The eval plots declining by it.
+    similarity: float | None = None
 
 
 @dataclass(frozen=True)
@@ -295,7 +298,10 @@ class Answerer:
         ]
         if reason:
             log.info("declined %r: %s (model said %r)", question, reason, draft)
-        return Answer(question, REFUSAL, True, "refusal", [], related, notice, timings, reason, draft)
+        similarity = hits[0].similarity if hits else None
+        return Answer(
+            question, REFUSAL, True, "refusal", [], related, notice, timings, reason, draft, similarity=similarity
+        )
 
     async def rewrite(self, history: Sequence[Turn], question: str) -> str:
         """A standalone version of a follow-up question: retrieval uses it, and the model sees it
@@ -334,7 +340,17 @@ class Answerer:
                 citations.append(self._citation(len(citations) + 1, passage, sentence))
                 numbers = [len(citations)]
             parts.append(f"“{sentence}” [{numbers[0]}]")
-        return Answer(question, " ".join(parts), False, "quote", citations, [], LLM_DOWN_NOTICE, timings)
+        return Answer(
+            question,
+            " ".join(parts),
+            False,
+            "quote",
+            citations,
+            [],
+            LLM_DOWN_NOTICE,
+            timings,
+            similarity=hits[0].similarity,
+        )
 
     # -- the pipeline ---------------------------------------------------------------------
 
@@ -445,6 +461,7 @@ class Answerer:
             verified=verified,
             seen=seen,
             decline_p=doubt,
+            similarity=hits[0].similarity,
         )
 
     async def _generate(self, messages: list[ChatMessage], timings: dict[str, float], start: float) -> str:

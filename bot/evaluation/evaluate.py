@@ -7,7 +7,6 @@ span overlaps it (passages may merge short paragraphs or split long ones).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -170,7 +169,6 @@ async def warm_articles(answerer: Answerer, questions: list[EvalQuestion]) -> fl
 async def answer_records(answerer: Answerer, questions: list[EvalQuestion], mapping) -> list[dict]:
     records = []
     for q in tqdm(questions, desc="answers", unit="q"):
-        top = await asyncio.to_thread(answerer.library.search, q.question, 1)
         answer = await answerer.answer(q.question)
         plain = _MARKER.sub("", answer.text)
         cited_pids = [mapping.get((c.article_id, c.passage), set()) for c in answer.citations]
@@ -187,7 +185,7 @@ async def answer_records(answerer: Answerer, questions: list[EvalQuestion], mapp
                 "answer": answer.text,
                 "mode": answer.mode,
                 "refused": answer.refused,
-                "top_similarity": round(top[0].similarity, 4) if top else 0.0,
+                "top_similarity": round(answer.similarity or 0.0, 4),
                 "contains_gold": (not q.is_impossible) and contains_answer(plain, list(q.answers)),
                 "em": exact_match(plain, list(q.answers)) if not q.is_impossible else 0.0,
                 "f1": token_f1(plain, list(q.answers)) if not q.is_impossible else 0.0,
