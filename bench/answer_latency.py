@@ -76,6 +76,9 @@ class CountingLLM:
     def is_kept(self, messages):
         return self.inner.is_kept(messages)
 
+    async def keep_read(self, messages):
+        await self.inner.keep_read(messages)
+
     async def yes_probability(self, messages):
         return await self.inner.yes_probability(messages)
 

@@ -26,6 +26,7 @@ class ScriptedLLM(ChatModel):
         self.kept: set[str] = set()  # first messages of prompts prefilled with keep=True
         self.doubt = 0.0  # the probability the scripted model gives to an empty answer
         self.doubted: list[list[ChatMessage]] = []  # requests for that probability alone, not scripted
+        self.kept_reads: list[list[ChatMessage]] = []  # keep_read calls
 
     @property
     def context_tokens(self) -> int:
@@ -85,6 +86,9 @@ class ScriptedLLM(ChatModel):
 
     def is_kept(self, messages: list[ChatMessage]) -> bool:
         return messages[0].content in self.kept
+
+    async def keep_read(self, messages: list[ChatMessage]) -> None:
+        self.kept_reads.append(messages)
 
     async def yes_probability(self, messages: list[ChatMessage]) -> float:
         self.verifications.append(messages)

@@ -354,6 +354,20 @@ async def test_a_long_article_is_read_in_windows_and_a_question_goes_to_the_one_
     assert llm.requests[-1][1].content == "Question: Which Kyiv neighbourhood was hit?"
 
 
+async def test_a_focus_read_for_a_question_is_kept_before_the_reask_replaces_it(indexed):
+    """The re-ask's prompt pushes the question's out of the server: with a focus passage in it,
+    what was read is kept first (a follow-up on that passage resumes after it); a whole article
+    without one is kept already."""
+    question = "Which Kyiv neighbourhood was hit?"
+    answerer, llm = make(indexed, PODIL_REPLY, "Podil", window_tokens=1000, reask=True)
+    await answerer.warm(["sample"])
+    assert not (await answerer.answer(question)).refused
+    assert llm.kept_reads == [llm.requests[0][:-1]]  # the question (without the reply's opening)
+    assert llm.requests[1][0].content.startswith("You check whether a sentence")
+    answerer, llm = make(indexed, PODIL_REPLY, "Podil", reask=True)
+    assert not (await answerer.answer(question)).refused and llm.kept_reads == []
+
+
 async def test_the_focus_shows_the_sentences_the_cross_encoder_rates_best_for_the_question(indexed, reranker):
     indexed.reranker = reranker
     answerer, llm = make(indexed, "19 people were wounded in Kyiv.", window_tokens=1000, focus_sentences=1)

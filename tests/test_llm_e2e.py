@@ -285,6 +285,29 @@ async def test_the_reask_reads_its_instructions_back_after_the_article(short, tm
         llm.stop()
 
 
+async def test_what_a_question_read_is_kept_before_a_reask_pushes_it_out(indexed, tmp_path):
+    """A question's focus passage is read after its kept window; `keep_read` saves the slot over
+    the window's file before the re-ask's prompt replaces it, so the same passage asked about
+    again comes from the cache, and a question on another passage still shares the window."""
+    llm = LLMClient(SMALL, tmp_path / "models", tmp_path / "state")
+    answerer = Answerer(indexed, llm, AnswerConfig(reask=True))
+    texts = [p.text for p in indexed.passages_of(["sample"])]
+    window, question = texts[:2], "Which Kyiv neighbourhood was hit?"
+    focused = answer_messages(answerer.templates, window, question, (2, texts[8]))
+    try:
+        await llm.prefill(focused[:1], keep=True)
+        await answerer._warm_reask()
+        await llm.complete(focused, 4)  # the focus passage and question read after the window
+        await llm.keep_read(focused)
+        await llm.complete(reask_messages(answerer.templates, "Putin rally", texts[8], question), 4)
+        again = await timings_after_restore(llm, focused)
+        assert again["prompt_n"] < 10  # only the end of the prompt is read again
+        other = answer_messages(answerer.templates, window, "Who spoke?", (1, texts[0]))
+        assert (await timings_after_restore(llm, other))["cache_n"] > len(window[0]) / 6
+    finally:
+        llm.stop()
+
+
 async def test_a_warm_up_step_overwritten_by_a_restore_is_parked_and_resumed(indexed, tmp_path):
     """llama.cpp's restore overwrites the slot without caching what it held: a warm-up step there
     is saved aside first, and the warm-up's next step reads it back instead of starting over."""

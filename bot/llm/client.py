@@ -229,6 +229,18 @@ class LLMClient:
         self.restores += 1
         log.debug("restored kept prefix %s", name)
 
+    async def keep_read(self, messages: list[ChatMessage]) -> None:
+        """See `ChatModel.keep_read`: the slot is saved over the kept file of the prefix `messages`
+        start with (~0.12 s for 2,500 tokens here), only while it holds a prompt starting with it."""
+        async with self._the_gate().hold(QUESTION):
+            name = self._kept_name(messages)
+            if name is None or name != self._slot_holds or self.kept is None or not self.kept.exists(name):
+                return
+            try:
+                await self._keep(messages)
+            except httpx.HTTPError as exc:  # a cache: the next request reads the rest again
+                log.warning("could not keep what the server read: %s", exc)
+
     async def _park(self, messages: list[ChatMessage]) -> None:
         """Save the warm-up step the slot holds, so that its next step resumes from it."""
         name = self._kept_name(messages)

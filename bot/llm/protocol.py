@@ -86,6 +86,13 @@ class ChatModel(Protocol):
         starting the same way is read back from it rather than read again."""
         ...
 
+    async def keep_read(self, messages: list[ChatMessage]) -> None:
+        """Keep what the server has just read for a question asked with `messages` — their kept
+        prefix and all that followed it — under that prefix's name, when the model can: a later
+        request starting like them resumes from all of it. Called before a request of another
+        prefix pushes it out of the server."""
+        ...
+
     async def yes_probability(self, messages: list[ChatMessage]) -> float:
         """P(yes) / (P(yes) + P(no)) of the model's one-word reply to a yes/no question."""
         ...
